@@ -1,0 +1,304 @@
+"""Cross checks over the whole inventory: references, duplicates, addressing.
+
+Each check reports with the file and line of the value at fault, and all checks run
+even when earlier ones found problems, so one run shows everything to fix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from ictinfra.inventory.errors import Problem
+from ictinfra.inventory.loader import LIST_SECTIONS, Located, Where
+from ictinfra.inventory.model import (
+    Device,
+    Flow,
+    Hypervisor,
+    Inventory,
+    Lifecycle,
+    MailPolicy,
+    Organisation,
+    Segment,
+    Site,
+    System,
+    Vendor,
+    Zone,
+    ZoneKind,
+)
+
+T = TypeVar("T")
+
+
+class _Checker:
+    def __init__(self, located: Located) -> None:
+        self.located = located
+        self.problems: list[Problem] = []
+
+    def items(self, section: str, kind: type[T]) -> list[tuple[T, Where]]:
+        return [(obj, where) for obj, where in self.located.items(section) if isinstance(obj, kind)]
+
+    def report(self, where: Where, message: str, *path: str | int) -> None:
+        self.problems.append(where.problem(message, *path))
+
+    def unique(
+        self, section: str, entries: Iterable[tuple[str, Where, tuple[str | int, ...]]], what: str
+    ) -> dict[str, Where]:
+        first: dict[str, Where] = {}
+        for key, where, path in entries:
+            if key in first:
+                prev = first[key]
+                self.report(
+                    where, f"duplicate {what} '{key}' (first defined at {prev.file}:{prev.line()})", *path
+                )
+            else:
+                first[key] = where
+        return first
+
+
+def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
+    """Check references and uniqueness on the whole; build the model when nothing is wrong."""
+    c = _Checker(located)
+    sites = c.items("sites", Site)
+    zones = c.items("zones", Zone)
+    segments = c.items("segments", Segment)
+    devices = c.items("devices", Device)
+    systems = c.items("systems", System)
+    hypervisors = c.items("hypervisors", Hypervisor)
+    vendors = c.items("vendors", Vendor)
+    flows = c.items("flows", Flow)
+
+    site_ids = c.unique("sites", ((s.id, w, ("id",)) for s, w in sites), "site id")
+    zone_ids = c.unique("zones", ((z.id, w, ("id",)) for z, w in zones), "zone id")
+    segment_ids = c.unique("segments", ((s.id, w, ("id",)) for s, w in segments), "segment id")
+    hostnames = c.unique("devices", ((d.hostname, w, ("hostname",)) for d, w in devices), "hostname")
+    system_ids = c.unique("systems", ((s.id, w, ("id",)) for s, w in systems), "system id")
+    c.unique(
+        "servers",
+        ((srv.name, w.at("servers", i), ("name",)) for s, w in systems for i, srv in enumerate(s.servers)),
+        "server name",
+    )
+    c.unique("hypervisors", ((h.name, w, ("name",)) for h, w in hypervisors), "hypervisor name")
+    vendor_ids = c.unique("vendors", ((v.id, w, ("id",)) for v, w in vendors), "vendor id")
+    c.unique("flows", ((f.id, w, ("id",)) for f, w in flows), "flow id")
+
+    zone_kind = {z.id: z.kind for z, _ in zones}
+    for kind in (ZoneKind.MYNUMBER, ZoneKind.LGWAN, ZoneKind.INTERNET):
+        if zones and kind not in zone_kind.values():
+            _, where = zones[0]
+            c.report(where, f"no zone of kind '{kind}': the three-tier model needs one")
+
+    segs = {s.id: s for s, _ in segments}
+    _check_segments(c, segments, site_ids, zone_ids)
+    _check_devices(c, devices, site_ids, segs, hostnames)
+    _check_systems(c, systems, zone_ids, segs, vendor_ids)
+    for h, w in hypervisors:
+        if h.site not in site_ids:
+            c.report(w, f"unknown site '{h.site}'", "site")
+    _check_flows(c, flows, zone_ids, {s.id: s for s, _ in systems}, system_ids)
+    _check_addresses(c, devices, systems, hypervisors)
+
+    if c.problems:
+        return None, c.problems
+    (organisation, _), = c.items("organisation", Organisation)
+    (mail_policy, _), = c.items("mail_policy", MailPolicy)
+    inventory = Inventory(
+        organisation=organisation,
+        sites=tuple(s for s, _ in sites),
+        zones=tuple(z for z, _ in zones),
+        segments=tuple(s for s, _ in segments),
+        devices=tuple(d for d, _ in devices),
+        systems=tuple(s for s, _ in systems),
+        hypervisors=tuple(h for h, _ in hypervisors),
+        vendors=tuple(v for v, _ in vendors),
+        flows=tuple(f for f, _ in flows),
+        mail_policy=mail_policy,
+    )
+    return inventory, []
+
+
+def _check_segments(
+    c: _Checker, segments: list[tuple[Segment, Where]], site_ids: dict[str, Where], zone_ids: dict[str, Where]
+) -> None:
+    vlans: dict[tuple[str, int], Where] = {}
+    for seg, w in segments:
+        if seg.site not in site_ids:
+            c.report(w, f"unknown site '{seg.site}'", "site")
+        if seg.zone not in zone_ids:
+            c.report(w, f"unknown zone '{seg.zone}'", "zone")
+        key = (seg.site, seg.vlan)
+        if key in vlans:
+            prev = vlans[key]
+            c.report(
+                w, f"VLAN {seg.vlan} is already used at site '{seg.site}' ({prev.file}:{prev.line()})", "vlan"
+            )
+        else:
+            vlans[key] = w
+    # Overlaps: sort by first address, keep the widest network seen so far (a sweep).
+    ordered = sorted(segments, key=lambda sw: (int(sw[0].subnet.network_address), sw[0].subnet.prefixlen))
+    reach: tuple[Segment, Where] | None = None
+    for seg, w in ordered:
+        if reach is not None and seg.subnet.overlaps(reach[0].subnet):
+            other, ow = reach
+            c.report(
+                w,
+                f"subnet {seg.subnet} overlaps {other.subnet} of segment '{other.id}' ({ow.file}:{ow.line()})",
+                "subnet",
+            )
+        if reach is None or int(seg.subnet.broadcast_address) > int(reach[0].subnet.broadcast_address):
+            reach = (seg, w)
+
+
+def _check_devices(
+    c: _Checker,
+    devices: list[tuple[Device, Where]],
+    site_ids: dict[str, Where],
+    segs: dict[str, Segment],
+    hostnames: dict[str, Where],
+) -> None:
+    by_name = {d.hostname: d for d, _ in devices}
+    for dev, w in devices:
+        if dev.site not in site_ids:
+            c.report(w, f"unknown site '{dev.site}'", "site")
+        names = [i.name for i in dev.interfaces]
+        seen: set[str] = set()
+        for idx, iface in enumerate(dev.interfaces):
+            if iface.name in seen:
+                c.report(w, f"duplicate interface '{iface.name}'", "interfaces", idx, "name")
+            seen.add(iface.name)
+            _check_interface(c, dev, w, idx, segs)
+        if dev.replaces is not None:
+            old = by_name.get(dev.replaces)
+            if dev.replaces not in hostnames or old is None:
+                c.report(w, f"replaces unknown device '{dev.replaces}'", "replaces")
+            elif old.lifecycle is not Lifecycle.CURRENT:
+                c.report(w, f"replaces '{dev.replaces}', which is not a current device", "replaces")
+            else:
+                if old.site != dev.site:
+                    c.report(
+                        w, f"replaces '{old.hostname}' at site '{old.site}', not '{dev.site}'", "replaces"
+                    )
+                old_names = {i.name for i in old.interfaces}
+                for src, dst in dev.interface_map.items():
+                    if src not in old_names:
+                        c.report(w, f"interface_map: '{src}' is not an interface of '{old.hostname}'",
+                                 "interface_map", src)
+                    if dst not in names:
+                        c.report(w, f"interface_map: '{dst}' is not an interface of this device",
+                                 "interface_map", src)
+        elif dev.interface_map:
+            c.report(w, "interface_map needs 'replaces'", "interface_map")
+
+
+def _check_interface(c: _Checker, dev: Device, w: Where, idx: int, segs: dict[str, Segment]) -> None:
+    iface = dev.interfaces[idx]
+    path: tuple[str | int, ...] = ("interfaces", idx)
+    if iface.segment is None:
+        return
+    seg = segs.get(iface.segment)
+    if seg is None:
+        c.report(w, f"unknown segment '{iface.segment}'", *path, "segment")
+        return
+    if seg.site != dev.site:
+        c.report(w, f"segment '{seg.id}' is at site '{seg.site}', not the device's '{dev.site}'",
+                 *path, "segment")
+    if iface.address is not None:
+        if iface.address.ip not in seg.subnet:
+            c.report(w, f"address {iface.address.ip} is outside segment '{seg.id}' ({seg.subnet})",
+                     *path, "address")
+        elif iface.address.network != seg.subnet:
+            c.report(w, f"address {iface.address} has a different mask than segment '{seg.id}' ({seg.subnet})",
+                     *path, "address")
+        elif iface.address.ip in {seg.subnet.network_address, seg.subnet.broadcast_address}:
+            c.report(w, f"address {iface.address.ip} is the network or broadcast address of {seg.subnet}",
+                     *path, "address")
+
+
+def _check_systems(
+    c: _Checker,
+    systems: list[tuple[System, Where]],
+    zone_ids: dict[str, Where],
+    segs: dict[str, Segment],
+    vendor_ids: dict[str, Where],
+) -> None:
+    for sys_, w in systems:
+        for i, zone in enumerate(sys_.zones):
+            if zone not in zone_ids:
+                c.report(w, f"unknown zone '{zone}'", "zones", i)
+        if sys_.vendor is not None and sys_.vendor not in vendor_ids:
+            c.report(w, f"unknown vendor '{sys_.vendor}'", "vendor")
+        for i, srv in enumerate(sys_.servers):
+            seg = segs.get(srv.segment)
+            if seg is None:
+                c.report(w, f"server '{srv.name}': unknown segment '{srv.segment}'", "servers", i, "segment")
+                continue
+            if seg.zone not in sys_.zones:
+                c.report(
+                    w,
+                    f"server '{srv.name}' is on segment '{seg.id}' in zone '{seg.zone}', "
+                    f"which is not a zone of system {sys_.id} ({', '.join(sys_.zones)})",
+                    "servers", i, "segment",
+                )
+            if srv.address not in seg.subnet:
+                c.report(w, f"server '{srv.name}': address {srv.address} is outside segment "
+                         f"'{seg.id}' ({seg.subnet})", "servers", i, "address")
+
+
+def _check_flows(
+    c: _Checker,
+    flows: list[tuple[Flow, Where]],
+    zone_ids: dict[str, Where],
+    systems: dict[str, System],
+    system_ids: dict[str, Where],
+) -> None:
+    for flow, w in flows:
+        for field in ("source_zone", "destination_zone"):
+            if getattr(flow, field) not in zone_ids:
+                c.report(w, f"unknown zone '{getattr(flow, field)}'", field)
+        if flow.source_zone == flow.destination_zone:
+            c.report(w, "a flow crosses between two different zones", "destination_zone")
+        for field, zone in (("source_system", flow.source_zone), ("destination_system", flow.destination_zone)):
+            sid = getattr(flow, field)
+            if sid is None:
+                continue
+            if sid not in system_ids:
+                c.report(w, f"unknown system '{sid}'", field)
+            elif zone not in systems[sid].zones:
+                c.report(w, f"system {sid} is not in zone '{zone}'", field)
+
+
+def _check_addresses(
+    c: _Checker,
+    devices: list[tuple[Device, Where]],
+    systems: list[tuple[System, Where]],
+    hypervisors: list[tuple[Hypervisor, Where]],
+) -> None:
+    """One address, one owner. A device may reuse its own address (management on an SVI)."""
+    owners: dict[ipaddress.IPv4Address, tuple[str, Where]] = {}
+
+    def claim(addr: ipaddress.IPv4Address, owner: str, where: Where, *path: Any) -> None:
+        prev = owners.get(addr)
+        if prev is None:
+            owners[addr] = (owner, where.at(*path))
+        elif prev[0] != owner:
+            pw = prev[1]
+            c.report(where, f"address {addr} is already used by {prev[0]} ({pw.file}:{pw.line()})", *path)
+
+    c.unique("devices", ((str(d.mgmt_address), w, ("mgmt_address",)) for d, w in devices),
+             "management address")
+    for dev, w in devices:
+        # A replacement takes over the addresses of the device it replaces at cutover.
+        owner = f"device '{dev.replaces or dev.hostname}'"
+        claim(dev.mgmt_address, owner, w, "mgmt_address")
+        for i, iface in enumerate(dev.interfaces):
+            if iface.address is not None:
+                claim(iface.address.ip, owner, w, "interfaces", i, "address")
+    for sys_, w in systems:
+        for i, srv in enumerate(sys_.servers):
+            claim(srv.address, f"server '{srv.name}'", w, "servers", i, "address")
+    for hyp, w in hypervisors:
+        claim(hyp.mgmt_address, f"hypervisor '{hyp.name}'", w, "mgmt_address")
+
+
+__all__ = ["LIST_SECTIONS", "cross_check"]

@@ -1,0 +1,318 @@
+"""Load the inventory folder whole and report every problem at once, with file and line.
+
+Each YAML file is a mapping of *sections* (``sites``, ``devices``, ``systems``...). List
+sections may be split over many files; mapping sections (``organisation``,
+``mail_policy``) appear once. Items are validated one section at a time with pydantic;
+the cross checks in ``checks`` then run on the whole.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from ictinfra.inventory.errors import InventoryError, Problem
+from ictinfra.inventory.model import (
+    Device,
+    Flow,
+    Hypervisor,
+    Inventory,
+    MailPolicy,
+    Organisation,
+    Segment,
+    Site,
+    System,
+    Vendor,
+    Zone,
+)
+
+ANSIBLE_ENTRY = "ictinfra.yml"  # the Ansible inventory plugin's file, not data
+SKIPPED_DIRS = frozenset({"group_vars", "host_vars", "inventory_plugins"})
+
+LIST_SECTIONS: dict[str, type[BaseModel]] = {
+    "sites": Site,
+    "zones": Zone,
+    "segments": Segment,
+    "devices": Device,
+    "systems": System,
+    "hypervisors": Hypervisor,
+    "vendors": Vendor,
+    "flows": Flow,
+}
+MAPPING_SECTIONS: dict[str, type[BaseModel]] = {
+    "organisation": Organisation,
+    "mail_policy": MailPolicy,
+}
+ALL_SECTIONS = (*MAPPING_SECTIONS, *LIST_SECTIONS)
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    name: TypeAdapter(list[model]) for name, model in LIST_SECTIONS.items()  # type: ignore[valid-type]
+}
+
+
+class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+    """Safe loader that refuses duplicate keys instead of keeping the last silently."""
+
+    duplicates: list[tuple[int, str]]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001, FBT002
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if isinstance(key, str | int) and key in seen:
+                self.duplicates.append((key_node.start_mark.line + 1, f"duplicate key '{key}'"))
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an item or a value of it sits: file (relative), the YAML node for its lines."""
+
+    file: str
+    node: yaml.Node
+
+    def line(self, *path: str | int) -> int:
+        """Line of the deepest node along ``path`` (1-based); the item's own line if absent."""
+        node = self.node
+        for step in path:
+            child = _child(node, step)
+            if child is None:
+                break
+            node = child
+        return int(node.start_mark.line) + 1
+
+    def key_line(self, key: str) -> int:
+        """Line of a mapping key itself (for 'unknown field')."""
+        if isinstance(self.node, yaml.MappingNode):
+            for key_node, _ in self.node.value:
+                if key_node.value == key:
+                    return int(key_node.start_mark.line) + 1
+        return self.line()
+
+    def at(self, *path: str | int) -> Where:
+        node = self.node
+        for step in path:
+            child = _child(node, step)
+            if child is None:
+                break
+            node = child
+        return Where(self.file, node)
+
+    def problem(self, message: str, *path: str | int) -> Problem:
+        return Problem(self.file, self.line(*path), message)
+
+
+def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        for key_node, value_node in node.value:
+            if key_node.value == step:
+                return value_node  # type: ignore[no-any-return]
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        return node.value[step]  # type: ignore[no-any-return]
+    return None
+
+
+@dataclass
+class Located:
+    """Items of every section, each with where it came from, before cross checks."""
+
+    sections: dict[str, list[tuple[Any, Where]]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def items(self, section: str) -> list[tuple[Any, Where]]:
+        return self.sections.get(section, [])
+
+
+def inventory_files(root: Path) -> list[Path]:
+    """Every data file of the inventory, in a stable order."""
+    out: list[Path] = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") or part in SKIPPED_DIRS for part in rel.parts):
+            continue
+        if path.suffix in {".yml", ".yaml"} and path.is_file() and rel.as_posix() != ANSIBLE_ENTRY:
+            out.append(path)
+    return out
+
+
+def _read(path: Path, rel: str, located: Located) -> tuple[yaml.Node, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        located.problems.append(Problem(rel, 1, f"not UTF-8 text: {exc.reason}"))
+        return None
+    loader = _Loader(text)
+    loader.duplicates = []
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        located.problems.append(Problem(rel, line, f"YAML syntax error: {what}"))
+        return None
+    except yaml.YAMLError as exc:
+        located.problems.append(Problem(rel, 1, f"YAML error: {exc}"))
+        return None
+    finally:
+        loader.dispose()
+    located.problems.extend(Problem(rel, line, msg) for line, msg in loader.duplicates)
+    if node is None:
+        return None
+    return node, data
+
+
+def read_sections(root: Path) -> Located:
+    """Read and validate item by item every file under ``root``; no cross checks."""
+    located = Located()
+    if not root.is_dir():
+        located.problems.append(Problem(str(root), None, "inventory folder not found"))
+        return located
+    files = inventory_files(root)
+    if not files:
+        located.problems.append(Problem(".", None, "no inventory files (*.yml) in the folder"))
+    mapping_seen: dict[str, str] = {}
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        read = _read(path, rel, located)
+        if read is None:
+            continue
+        node, data = read
+        where = Where(rel, node)
+        if not isinstance(data, dict):
+            located.problems.append(where.problem("a file holds a mapping of sections"))
+            continue
+        for section, value in data.items():
+            if section in MAPPING_SECTIONS:
+                if section in mapping_seen:
+                    located.problems.append(
+                        where.problem(
+                            f"section '{section}' already given in {mapping_seen[section]}", section
+                        )
+                    )
+                    continue
+                mapping_seen[section] = rel
+                _validate_mapping(section, value, where.at(section), located)
+            elif section in LIST_SECTIONS:
+                _validate_list(section, value, where.at(section), located)
+            else:
+                located.problems.append(
+                    Problem(rel, where.key_line(str(section)), _unknown(str(section), ALL_SECTIONS, "section"))
+                )
+    for section in MAPPING_SECTIONS:
+        if section not in mapping_seen:
+            located.problems.append(Problem(".", None, f"missing section '{section}' (no file defines it)"))
+    return located
+
+
+def _validate_mapping(section: str, value: Any, where: Where, located: Located) -> None:
+    model = MAPPING_SECTIONS[section]
+    try:
+        obj = model.model_validate(value)
+    except ValidationError as exc:
+        located.problems.extend(_problems(exc, where, model))
+        return
+    located.sections.setdefault(section, []).append((obj, where))
+
+
+def _validate_list(section: str, value: Any, where: Where, located: Located) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        located.problems.append(where.problem(f"section '{section}' must be a list"))
+        return
+    model = LIST_SECTIONS[section]
+    try:
+        objs = _ADAPTERS[section].validate_python(value)
+    except ValidationError as exc:
+        located.problems.extend(_problems(exc, where, model))
+        # Keep the valid items: cross checks still report what else is wrong.
+        bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+        objs = [model.model_validate(v) if i not in bad else None for i, v in enumerate(value)]
+    bucket = located.sections.setdefault(section, [])
+    bucket.extend((obj, where.at(i)) for i, obj in enumerate(objs) if obj is not None)
+
+
+def _problems(exc: ValidationError, where: Where, model: type[BaseModel]) -> Iterator[Problem]:
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = where.at(*loc[:-1])
+            name = str(loc[-1])
+            fields = _fields_at(model, loc[:-1])
+            yield Problem(where.file, parent.key_line(name), _unknown(name, fields, "field"))
+        elif kind == "missing":
+            yield Problem(where.file, where.line(*loc), f"missing required field '{_dotted(loc)}'")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            shown = "" if isinstance(got, dict | list) or kind == "value_error" else f" (got {got!r})"
+            label = _dotted(loc)
+            prefix = f"{label}: " if label else ""
+            yield Problem(where.file, where.line(*loc), f"{prefix}{msg}{shown}")
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    """'devices[3].interfaces[0].address' style, without the list index of the item itself."""
+    parts: list[str] = []
+    for step in loc[1:] if loc and isinstance(loc[0], int) else loc:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+        elif step in {"function-after", "function-before"} or "[" in step:
+            continue  # pydantic's validator frames
+        else:
+            parts.append(("." if parts else "") + step)
+    return "".join(parts)
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> Sequence[str]:
+    """Known field names of the (nested) model at ``loc``, for suggestions."""
+    current: Any = model
+    for step in loc:
+        if isinstance(step, int) or current is None:
+            continue
+        info = getattr(current, "model_fields", {}).get(step)
+        if info is None:
+            return ()
+        current = _model_in(info.annotation)
+    return tuple(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _unknown(name: str, known: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown {what} '{name}'{hint}"
+
+
+def load_inventory(root: Path | str) -> Inventory:
+    """Load, validate and cross-check the inventory; raise ``InventoryError`` with every problem."""
+    from ictinfra.inventory.checks import cross_check  # noqa: PLC0415  (checks imports us)
+
+    located = read_sections(Path(root))
+    problems = list(located.problems)
+    inventory: Inventory | None = None
+    if all(section in located.sections for section in MAPPING_SECTIONS):
+        inventory, more = cross_check(located)
+        problems.extend(more)
+    if problems or inventory is None:
+        raise InventoryError(list(dict.fromkeys(problems)))
+    return inventory
