@@ -86,6 +86,7 @@ class Batch(StrEnum):
 
     EXISTING = "existing"  # the 40 systems on 91 servers since FY2009
     NEXT = "next"  # the 14 systems joining the next platform (FY2020)
+    PLATFORM = "platform"  # the platform's own infrastructure (proxy, bastion, mail gateway...)
     NONE = "none"  # stays outside the consolidated platform
 
 
