@@ -1,0 +1,108 @@
+"""The main job: validate, render every artifact, check, and write the report, atomically.
+
+``run_plan`` touches no device and needs no network. Each layer contributes a *step*: a
+pure function from the inventory to artifacts, report sections and problems. A problem
+from any step fails the plan and leaves the previous output folder untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.inventory.ansible import build_ansible_inventory
+from ictinfra.inventory.errors import IctinfraError
+from ictinfra.render.devices import render_devices
+from ictinfra.render.output import Staging
+from ictinfra.report import Section, Table, render_report, summary_section
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    artifacts: dict[str, str | bytes] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+Step = Callable[[Inventory], StepOutput]
+
+
+class PlanError(IctinfraError):
+    """A step found problems; nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("plan failed:\n" + "\n".join(problems))
+
+
+def devices_step(inv: Inventory) -> StepOutput:
+    configs = render_devices(inv)
+    rows = tuple(
+        (d.hostname, str(d.platform), d.model, d.site, str(d.lifecycle), d.replaces or "",
+         "" if d.wave is None else d.wave, f"configs/{d.hostname}.cfg")
+        for d in inv.devices
+    )
+    section = Section(
+        id="devices",
+        title="Device configurations",
+        intro="Intended configuration of every network device, rendered per platform.",
+        tables=(("Devices", Table(("hostname", "platform", "model", "site", "lifecycle", "replaces",
+                                   "wave", "config"), rows)),),
+    )
+    return StepOutput(artifacts=dict(configs), sections=(section,))
+
+
+def ansible_step(inv: Inventory) -> StepOutput:
+    data = build_ansible_inventory(inv).to_yaml_data()
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    return StepOutput(artifacts={"ansible/hosts.yml": "# Rendered by ictinfra from the inventory.\n" + text})
+
+
+# The explicit list of what the plan does, in order. Layers add their step here.
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("devices", devices_step),
+    ("ansible", ansible_step),
+)
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    out: Path
+    artifacts: tuple[str, ...]
+    sections: tuple[str, ...]
+
+
+def run_plan(inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...] = STEPS) -> PlanResult:
+    """Validate the inventory, run every step, write everything to ``out`` at once."""
+    inv = load_inventory(inventory_dir)
+    sections: list[Section] = [summary_section(inv)]
+    artifacts: dict[str, str | bytes] = {}
+    problems: list[str] = []
+    for name, step in steps:
+        result = step(inv)
+        for path in result.artifacts:
+            if path in artifacts:
+                problems.append(f"{name}: artifact {path} is written by two steps")
+        artifacts.update(result.artifacts)
+        sections.extend(result.sections)
+        problems.extend(f"{name}: {p}" for p in result.problems)
+    if problems:
+        raise PlanError(problems)
+    artifacts["report/index.html"] = render_report(
+        f"ictinfra plan — {inv.organisation.name_ja}", sections, str(inventory_dir)
+    )
+    manifest = {
+        path: hashlib.sha256(c.encode() if isinstance(c, str) else c).hexdigest()
+        for path, c in sorted(artifacts.items())
+    }
+    artifacts["manifest.json"] = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    with Staging(out) as staging:
+        for path, content in sorted(artifacts.items()):
+            staging.write(path, content)
+    return PlanResult(out=out, artifacts=tuple(sorted(artifacts)), sections=tuple(s.id for s in sections))

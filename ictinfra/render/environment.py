@@ -1,0 +1,55 @@
+"""The one Jinja2 environment: strict undefined, templates per platform family."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from ictinfra.platforms import HERE as PLATFORMS_DIR
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _netmask(value: ipaddress.IPv4Interface | ipaddress.IPv4Network) -> str:
+    return str(value.netmask)
+
+
+def _wildcard(value: ipaddress.IPv4Interface | ipaddress.IPv4Network) -> str:
+    return str(value.hostmask)
+
+
+def _prefixlen(value: ipaddress.IPv4Interface | ipaddress.IPv4Network) -> int:
+    net = value.network if isinstance(value, ipaddress.IPv4Interface) else value
+    return net.prefixlen
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Templates are found as ``<family>/<name>.j2`` (platforms) or ``<name>.j2`` (shared)."""
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            jinja2.PrefixLoader(
+                {
+                    family.name: jinja2.FileSystemLoader(str(family / "templates"))
+                    for family in sorted(PLATFORMS_DIR.iterdir())
+                    if (family / "templates").is_dir()
+                }
+            ),
+        ]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2")),
+    )
+    env.filters["netmask"] = _netmask
+    env.filters["wildcard"] = _wildcard
+    env.filters["prefixlen"] = _prefixlen
+    return env

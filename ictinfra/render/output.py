@@ -1,0 +1,73 @@
+"""Atomic output: everything is written into a staging folder, then swapped in whole.
+
+A plan that fails at any point leaves the previous output folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+
+class Staging:
+    """Collect files under a temporary sibling of ``out``; ``commit`` swaps it in."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.staging-", dir=self.out.parent))
+        self.written: list[str] = []
+
+    def write(self, relpath: str, content: str | bytes) -> Path:
+        target = (self.root / relpath).resolve()
+        if not target.is_relative_to(self.root):
+            raise ValueError(f"artifact path escapes the output folder: {relpath}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+        self.written.append(relpath)
+        return target
+
+    def commit(self) -> None:
+        old = self.out.with_name(f".{self.out.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if self.out.exists():
+            os.replace(self.out, old)
+        os.replace(self.root, self.out)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif self.root.exists():
+            self.commit()
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write one file so that readers see the old or the new content, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,81 @@
+"""invoke tasks: thin commands over the ictinfra library (``./inv --list``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INVENTORY = ROOT / "inventory"
+DEFAULT_OUT = ROOT / "build"
+
+
+def _inventory(path: str | None) -> Path:
+    return Path(path).resolve() if path else DEFAULT_INVENTORY
+
+
+@task(help={"inventory": "inventory folder (default: inventory/)"})
+def validate(c: Context, inventory: str | None = None) -> None:
+    """Load and check the whole inventory; print every problem as file:line: message."""
+    from ictinfra.inventory import InventoryError, load_inventory  # noqa: PLC0415
+
+    folder = _inventory(inventory)
+    try:
+        inv = load_inventory(folder)
+    except InventoryError as exc:
+        raise Exit(str(exc), code=1) from exc
+    print(
+        f"{folder}: valid — {len(inv.sites)} sites, {len(inv.segments)} segments, "
+        f"{len(inv.devices)} devices, {len(inv.systems)} systems, "
+        f"{sum(len(s.servers) for s in inv.systems)} servers, {len(inv.flows)} flows"
+    )
+
+
+@task(help={"inventory": "inventory folder (default: inventory/)", "out": "output folder (default: build/)"})
+def plan(c: Context, inventory: str | None = None, out: str | None = None) -> None:
+    """The main job: validate, render every artifact, check, write build/report/. Touches no device."""
+    from ictinfra.inventory import InventoryError  # noqa: PLC0415
+    from ictinfra.plan import PlanError, run_plan  # noqa: PLC0415
+
+    target = Path(out).resolve() if out else DEFAULT_OUT
+    try:
+        result = run_plan(_inventory(inventory), target)
+    except (InventoryError, PlanError) as exc:
+        raise Exit(f"{exc}\nnothing written; {target} is unchanged", code=1) from exc
+    print(f"plan: {len(result.artifacts)} artifacts in {result.out}")
+    print(f"report: {result.out / 'report' / 'index.html'}")
+
+
+@task(help={"fix": "apply ruff's fixes and formatting"})
+def lint(c: Context, fix: bool = False) -> None:
+    """ruff and mypy (strict) on the library, the tasks and the tests."""
+    if fix:
+        c.run("ruff check --fix . && ruff format .", pty=False)
+    c.run("ruff check .")
+    c.run("ruff format --check .")
+    c.run("mypy")
+
+
+@task(
+    help={
+        "k": "only tests matching this pytest expression",
+        "fast": "skip the system-package step and the linters",
+    }
+)
+def test(c: Context, k: str | None = None, fast: bool = False) -> None:
+    """The whole suite: system packages the tests need, linters, then pytest."""
+    if not fast:
+        c.run(f"bash {ROOT / 'tools' / 'ensure-system-packages'}")
+        lint(c)
+    workers = os.environ.get("ICTINFRA_TEST_WORKERS", "auto")
+    selection = f" -k {k!r}" if k else ""
+    c.run(f"{sys.executable} -m pytest -n {workers}{selection}", pty=False)
+
+
+ns = Collection(validate, plan, lint, test)
