@@ -79,3 +79,5 @@ def test(c: Context, k: str | None = None, fast: bool = False) -> None:
 
 
 ns = Collection(validate, plan, lint, test)
+# One namespace per layer; each layer's tasks live beside it in ictinfra/<layer>/tasks.py.
+# layers (keep this marker: one import + add_collection per layer below it)
