@@ -23,7 +23,7 @@ def _inventory(path: str | None) -> Path:
 @task(help={"inventory": "inventory folder (default: inventory/)"})
 def validate(c: Context, inventory: str | None = None) -> None:
     """Load and check the whole inventory; print every problem as file:line: message."""
-    from ictinfra.inventory import InventoryError, load_inventory  # noqa: PLC0415
+    from ictinfra.inventory import InventoryError, load_inventory
 
     folder = _inventory(inventory)
     try:
@@ -37,11 +37,16 @@ def validate(c: Context, inventory: str | None = None) -> None:
     )
 
 
-@task(help={"inventory": "inventory folder (default: inventory/)", "out": "output folder (default: build/)"})
+@task(
+    help={
+        "inventory": "inventory folder (default: inventory/)",
+        "out": "output folder (default: build/)",
+    }
+)
 def plan(c: Context, inventory: str | None = None, out: str | None = None) -> None:
-    """The main job: validate, render every artifact, check, write build/report/. Touches no device."""
-    from ictinfra.inventory import InventoryError  # noqa: PLC0415
-    from ictinfra.plan import PlanError, run_plan  # noqa: PLC0415
+    """The main job: validate, render and check every artifact, write the report; no device."""
+    from ictinfra.inventory import InventoryError
+    from ictinfra.plan import PlanError, run_plan
 
     target = Path(out).resolve() if out else DEFAULT_OUT
     try:

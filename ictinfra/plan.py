@@ -44,16 +44,40 @@ class PlanError(IctinfraError):
 def devices_step(inv: Inventory) -> StepOutput:
     configs = render_devices(inv)
     rows = tuple(
-        (d.hostname, str(d.platform), d.model, d.site, str(d.lifecycle), d.replaces or "",
-         "" if d.wave is None else d.wave, f"configs/{d.hostname}.cfg")
+        (
+            d.hostname,
+            str(d.platform),
+            d.model,
+            d.site,
+            str(d.lifecycle),
+            d.replaces or "",
+            "" if d.wave is None else d.wave,
+            f"configs/{d.hostname}.cfg",
+        )
         for d in inv.devices
     )
     section = Section(
         id="devices",
         title="Device configurations",
         intro="Intended configuration of every network device, rendered per platform.",
-        tables=(("Devices", Table(("hostname", "platform", "model", "site", "lifecycle", "replaces",
-                                   "wave", "config"), rows)),),
+        tables=(
+            (
+                "Devices",
+                Table(
+                    (
+                        "hostname",
+                        "platform",
+                        "model",
+                        "site",
+                        "lifecycle",
+                        "replaces",
+                        "wave",
+                        "config",
+                    ),
+                    rows,
+                ),
+            ),
+        ),
     )
     return StepOutput(artifacts=dict(configs), sections=(section,))
 
@@ -61,7 +85,9 @@ def devices_step(inv: Inventory) -> StepOutput:
 def ansible_step(inv: Inventory) -> StepOutput:
     data = build_ansible_inventory(inv).to_yaml_data()
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
-    return StepOutput(artifacts={"ansible/hosts.yml": "# Rendered by ictinfra from the inventory.\n" + text})
+    return StepOutput(
+        artifacts={"ansible/hosts.yml": "# Rendered by ictinfra from the inventory.\n" + text}
+    )
 
 
 # The explicit list of what the plan does, in order. Layers add their step here.
@@ -78,7 +104,9 @@ class PlanResult:
     sections: tuple[str, ...]
 
 
-def run_plan(inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...] = STEPS) -> PlanResult:
+def run_plan(
+    inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...] = STEPS
+) -> PlanResult:
     """Validate the inventory, run every step, write everything to ``out`` at once."""
     inv = load_inventory(inventory_dir)
     sections: list[Section] = [summary_section(inv)]
@@ -86,9 +114,11 @@ def run_plan(inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...]
     problems: list[str] = []
     for name, step in steps:
         result = step(inv)
-        for path in result.artifacts:
-            if path in artifacts:
-                problems.append(f"{name}: artifact {path} is written by two steps")
+        problems.extend(
+            f"{name}: artifact {path} is written by two steps"
+            for path in result.artifacts
+            if path in artifacts
+        )
         artifacts.update(result.artifacts)
         sections.extend(result.sections)
         problems.extend(f"{name}: {p}" for p in result.problems)
@@ -105,4 +135,6 @@ def run_plan(inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...]
     with Staging(out) as staging:
         for path, content in sorted(artifacts.items()):
             staging.write(path, content)
-    return PlanResult(out=out, artifacts=tuple(sorted(artifacts)), sections=tuple(s.id for s in sections))
+    return PlanResult(
+        out=out, artifacts=tuple(sorted(artifacts)), sections=tuple(s.id for s in sections)
+    )

@@ -39,13 +39,16 @@ class AnsibleInventory:
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The static YAML inventory format (what ``-i hosts.yml`` reads)."""
+
         def node(name: str) -> dict[str, Any]:
             grp = self.groups[name]
             out: dict[str, Any] = {}
             if grp.vars:
                 out["vars"] = grp.vars
             if grp.hosts:
-                out["hosts"] = {h: (self.hostvars[h] if name == _home[h] else None) for h in grp.hosts}
+                out["hosts"] = {
+                    h: (self.hostvars[h] if name == _home[h] else None) for h in grp.hosts
+                }
             if grp.children:
                 out["children"] = {c: node(c) for c in grp.children}
             return out
@@ -160,8 +163,12 @@ def _all_vars(inv: Inventory) -> dict[str, Any]:
             str(s.subnet) for s in inv.segments if s.zone in mgmt_zones
         ),
         "ictinfra_vendors": [
-            {"id": v.id, "name": v.name, "ssh_public_key": str(v.ssh_public_key),
-             "allowed_hosts": sorted(vendor_hosts.get(v.id, []))}
+            {
+                "id": v.id,
+                "name": v.name,
+                "ssh_public_key": str(v.ssh_public_key),
+                "allowed_hosts": sorted(vendor_hosts.get(v.id, [])),
+            }
             for v in inv.vendors
         ],
     }

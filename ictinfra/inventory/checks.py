@@ -43,14 +43,16 @@ class _Checker:
         self.problems.append(where.problem(message, *path))
 
     def unique(
-        self, section: str, entries: Iterable[tuple[str, Where, tuple[str | int, ...]]], what: str
+        self, entries: Iterable[tuple[str, Where, tuple[str | int, ...]]], what: str
     ) -> dict[str, Where]:
         first: dict[str, Where] = {}
         for key, where, path in entries:
             if key in first:
                 prev = first[key]
                 self.report(
-                    where, f"duplicate {what} '{key}' (first defined at {prev.file}:{prev.line()})", *path
+                    where,
+                    f"duplicate {what} '{key}' (first defined at {prev.file}:{prev.line()})",
+                    *path,
                 )
             else:
                 first[key] = where
@@ -69,19 +71,22 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
     vendors = c.items("vendors", Vendor)
     flows = c.items("flows", Flow)
 
-    site_ids = c.unique("sites", ((s.id, w, ("id",)) for s, w in sites), "site id")
-    zone_ids = c.unique("zones", ((z.id, w, ("id",)) for z, w in zones), "zone id")
-    segment_ids = c.unique("segments", ((s.id, w, ("id",)) for s, w in segments), "segment id")
-    hostnames = c.unique("devices", ((d.hostname, w, ("hostname",)) for d, w in devices), "hostname")
-    system_ids = c.unique("systems", ((s.id, w, ("id",)) for s, w in systems), "system id")
+    site_ids = c.unique(((s.id, w, ("id",)) for s, w in sites), "site id")
+    zone_ids = c.unique(((z.id, w, ("id",)) for z, w in zones), "zone id")
+    c.unique(((s.id, w, ("id",)) for s, w in segments), "segment id")
+    hostnames = c.unique(((d.hostname, w, ("hostname",)) for d, w in devices), "hostname")
+    system_ids = c.unique(((s.id, w, ("id",)) for s, w in systems), "system id")
     c.unique(
-        "servers",
-        ((srv.name, w.at("servers", i), ("name",)) for s, w in systems for i, srv in enumerate(s.servers)),
+        (
+            (srv.name, w.at("servers", i), ("name",))
+            for s, w in systems
+            for i, srv in enumerate(s.servers)
+        ),
         "server name",
     )
-    c.unique("hypervisors", ((h.name, w, ("name",)) for h, w in hypervisors), "hypervisor name")
-    vendor_ids = c.unique("vendors", ((v.id, w, ("id",)) for v, w in vendors), "vendor id")
-    c.unique("flows", ((f.id, w, ("id",)) for f, w in flows), "flow id")
+    c.unique(((h.name, w, ("name",)) for h, w in hypervisors), "hypervisor name")
+    vendor_ids = c.unique(((v.id, w, ("id",)) for v, w in vendors), "vendor id")
+    c.unique(((f.id, w, ("id",)) for f, w in flows), "flow id")
 
     zone_kind = {z.id: z.kind for z, _ in zones}
     for kind in (ZoneKind.MYNUMBER, ZoneKind.LGWAN, ZoneKind.INTERNET):
@@ -101,8 +106,8 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
 
     if c.problems:
         return None, c.problems
-    (organisation, _), = c.items("organisation", Organisation)
-    (mail_policy, _), = c.items("mail_policy", MailPolicy)
+    ((organisation, _),) = c.items("organisation", Organisation)
+    ((mail_policy, _),) = c.items("mail_policy", MailPolicy)
     inventory = Inventory(
         organisation=organisation,
         sites=tuple(s for s, _ in sites),
@@ -119,7 +124,10 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
 
 
 def _check_segments(
-    c: _Checker, segments: list[tuple[Segment, Where]], site_ids: dict[str, Where], zone_ids: dict[str, Where]
+    c: _Checker,
+    segments: list[tuple[Segment, Where]],
+    site_ids: dict[str, Where],
+    zone_ids: dict[str, Where],
 ) -> None:
     vlans: dict[tuple[str, int], Where] = {}
     for seg, w in segments:
@@ -131,22 +139,29 @@ def _check_segments(
         if key in vlans:
             prev = vlans[key]
             c.report(
-                w, f"VLAN {seg.vlan} is already used at site '{seg.site}' ({prev.file}:{prev.line()})", "vlan"
+                w,
+                f"VLAN {seg.vlan} is already used at site '{seg.site}' ({prev.file}:{prev.line()})",
+                "vlan",
             )
         else:
             vlans[key] = w
     # Overlaps: sort by first address, keep the widest network seen so far (a sweep).
-    ordered = sorted(segments, key=lambda sw: (int(sw[0].subnet.network_address), sw[0].subnet.prefixlen))
+    ordered = sorted(
+        segments, key=lambda sw: (int(sw[0].subnet.network_address), sw[0].subnet.prefixlen)
+    )
     reach: tuple[Segment, Where] | None = None
     for seg, w in ordered:
         if reach is not None and seg.subnet.overlaps(reach[0].subnet):
             other, ow = reach
             c.report(
                 w,
-                f"subnet {seg.subnet} overlaps {other.subnet} of segment '{other.id}' ({ow.file}:{ow.line()})",
+                f"subnet {seg.subnet} overlaps {other.subnet} of segment '{other.id}' "
+                f"({ow.file}:{ow.line()})",
                 "subnet",
             )
-        if reach is None or int(seg.subnet.broadcast_address) > int(reach[0].subnet.broadcast_address):
+        if reach is None or int(seg.subnet.broadcast_address) > int(
+            reach[0].subnet.broadcast_address
+        ):
             reach = (seg, w)
 
 
@@ -161,7 +176,6 @@ def _check_devices(
     for dev, w in devices:
         if dev.site not in site_ids:
             c.report(w, f"unknown site '{dev.site}'", "site")
-        names = [i.name for i in dev.interfaces]
         seen: set[str] = set()
         for idx, iface in enumerate(dev.interfaces):
             if iface.name in seen:
@@ -169,29 +183,44 @@ def _check_devices(
             seen.add(iface.name)
             _check_interface(c, dev, w, idx, segs)
         if dev.replaces is not None:
-            old = by_name.get(dev.replaces)
-            if dev.replaces not in hostnames or old is None:
-                c.report(w, f"replaces unknown device '{dev.replaces}'", "replaces")
-            elif old.lifecycle is not Lifecycle.CURRENT:
-                c.report(w, f"replaces '{dev.replaces}', which is not a current device", "replaces")
-            else:
-                if old.site != dev.site:
-                    c.report(
-                        w, f"replaces '{old.hostname}' at site '{old.site}', not '{dev.site}'", "replaces"
-                    )
-                old_names = {i.name for i in old.interfaces}
-                for src, dst in dev.interface_map.items():
-                    if src not in old_names:
-                        c.report(w, f"interface_map: '{src}' is not an interface of '{old.hostname}'",
-                                 "interface_map", src)
-                    if dst not in names:
-                        c.report(w, f"interface_map: '{dst}' is not an interface of this device",
-                                 "interface_map", src)
+            _check_replacement(
+                c, dev, w, by_name.get(dev.replaces) if dev.replaces in hostnames else None
+            )
         elif dev.interface_map:
             c.report(w, "interface_map needs 'replaces'", "interface_map")
 
 
-def _check_interface(c: _Checker, dev: Device, w: Where, idx: int, segs: dict[str, Segment]) -> None:
+def _check_replacement(c: _Checker, dev: Device, w: Where, old: Device | None) -> None:
+    if old is None:
+        c.report(w, f"replaces unknown device '{dev.replaces}'", "replaces")
+        return
+    if old.lifecycle is not Lifecycle.CURRENT:
+        c.report(w, f"replaces '{dev.replaces}', which is not a current device", "replaces")
+        return
+    if old.site != dev.site:
+        c.report(w, f"replaces '{old.hostname}' at site '{old.site}', not '{dev.site}'", "replaces")
+    old_names = {i.name for i in old.interfaces}
+    new_names = {i.name for i in dev.interfaces}
+    for src, dst in dev.interface_map.items():
+        if src not in old_names:
+            c.report(
+                w,
+                f"interface_map: '{src}' is not an interface of '{old.hostname}'",
+                "interface_map",
+                src,
+            )
+        if dst not in new_names:
+            c.report(
+                w,
+                f"interface_map: '{dst}' is not an interface of this device",
+                "interface_map",
+                src,
+            )
+
+
+def _check_interface(
+    c: _Checker, dev: Device, w: Where, idx: int, segs: dict[str, Segment]
+) -> None:
     iface = dev.interfaces[idx]
     path: tuple[str | int, ...] = ("interfaces", idx)
     if iface.segment is None:
@@ -201,18 +230,34 @@ def _check_interface(c: _Checker, dev: Device, w: Where, idx: int, segs: dict[st
         c.report(w, f"unknown segment '{iface.segment}'", *path, "segment")
         return
     if seg.site != dev.site:
-        c.report(w, f"segment '{seg.id}' is at site '{seg.site}', not the device's '{dev.site}'",
-                 *path, "segment")
+        c.report(
+            w,
+            f"segment '{seg.id}' is at site '{seg.site}', not the device's '{dev.site}'",
+            *path,
+            "segment",
+        )
     if iface.address is not None:
         if iface.address.ip not in seg.subnet:
-            c.report(w, f"address {iface.address.ip} is outside segment '{seg.id}' ({seg.subnet})",
-                     *path, "address")
+            c.report(
+                w,
+                f"address {iface.address.ip} is outside segment '{seg.id}' ({seg.subnet})",
+                *path,
+                "address",
+            )
         elif iface.address.network != seg.subnet:
-            c.report(w, f"address {iface.address} has a different mask than segment '{seg.id}' ({seg.subnet})",
-                     *path, "address")
+            c.report(
+                w,
+                f"address {iface.address} has another mask than segment '{seg.id}' ({seg.subnet})",
+                *path,
+                "address",
+            )
         elif iface.address.ip in {seg.subnet.network_address, seg.subnet.broadcast_address}:
-            c.report(w, f"address {iface.address.ip} is the network or broadcast address of {seg.subnet}",
-                     *path, "address")
+            c.report(
+                w,
+                f"address {iface.address.ip} is the network or broadcast address of {seg.subnet}",
+                *path,
+                "address",
+            )
 
 
 def _check_systems(
@@ -231,18 +276,32 @@ def _check_systems(
         for i, srv in enumerate(sys_.servers):
             seg = segs.get(srv.segment)
             if seg is None:
-                c.report(w, f"server '{srv.name}': unknown segment '{srv.segment}'", "servers", i, "segment")
+                c.report(
+                    w,
+                    f"server '{srv.name}': unknown segment '{srv.segment}'",
+                    "servers",
+                    i,
+                    "segment",
+                )
                 continue
             if seg.zone not in sys_.zones:
                 c.report(
                     w,
                     f"server '{srv.name}' is on segment '{seg.id}' in zone '{seg.zone}', "
                     f"which is not a zone of system {sys_.id} ({', '.join(sys_.zones)})",
-                    "servers", i, "segment",
+                    "servers",
+                    i,
+                    "segment",
                 )
             if srv.address not in seg.subnet:
-                c.report(w, f"server '{srv.name}': address {srv.address} is outside segment "
-                         f"'{seg.id}' ({seg.subnet})", "servers", i, "address")
+                c.report(
+                    w,
+                    f"server '{srv.name}': address {srv.address} is outside segment "
+                    f"'{seg.id}' ({seg.subnet})",
+                    "servers",
+                    i,
+                    "address",
+                )
 
 
 def _check_flows(
@@ -258,7 +317,10 @@ def _check_flows(
                 c.report(w, f"unknown zone '{getattr(flow, field)}'", field)
         if flow.source_zone == flow.destination_zone:
             c.report(w, "a flow crosses between two different zones", "destination_zone")
-        for field, zone in (("source_system", flow.source_zone), ("destination_system", flow.destination_zone)):
+        for field, zone in (
+            ("source_system", flow.source_zone),
+            ("destination_system", flow.destination_zone),
+        ):
             sid = getattr(flow, field)
             if sid is None:
                 continue
@@ -283,10 +345,14 @@ def _check_addresses(
             owners[addr] = (owner, where.at(*path))
         elif prev[0] != owner:
             pw = prev[1]
-            c.report(where, f"address {addr} is already used by {prev[0]} ({pw.file}:{pw.line()})", *path)
+            c.report(
+                where, f"address {addr} is already used by {prev[0]} ({pw.file}:{pw.line()})", *path
+            )
 
-    c.unique("devices", ((str(d.mgmt_address), w, ("mgmt_address",)) for d, w in devices),
-             "management address")
+    c.unique(
+        ((str(d.mgmt_address), w, ("mgmt_address",)) for d, w in devices),
+        "management address",
+    )
     for dev, w in devices:
         # A replacement takes over the addresses of the device it replaces at cutover.
         owner = f"device '{dev.replaces or dev.hostname}'"

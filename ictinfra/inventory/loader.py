@@ -51,9 +51,12 @@ MAPPING_SECTIONS: dict[str, type[BaseModel]] = {
 }
 ALL_SECTIONS = (*MAPPING_SECTIONS, *LIST_SECTIONS)
 
-_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    name: TypeAdapter(list[model]) for name, model in LIST_SECTIONS.items()  # type: ignore[valid-type]
-}
+
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
+
+
+_ADAPTERS = {name: _list_adapter(model) for name, model in LIST_SECTIONS.items()}
 
 
 class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
@@ -64,11 +67,12 @@ class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoa
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001, FBT002
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if isinstance(key, str | int) and key in seen:
                 self.duplicates.append((key_node.start_mark.line + 1, f"duplicate key '{key}'"))
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,11 @@ def _child(node: yaml.Node, step: str | int) -> yaml.Node | None:
         for key_node, value_node in node.value:
             if key_node.value == step:
                 return value_node  # type: ignore[no-any-return]
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+    if (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(step, int)
+        and 0 <= step < len(node.value)
+    ):
         return node.value[step]  # type: ignore[no-any-return]
     return None
 
@@ -205,11 +213,17 @@ def read_sections(root: Path) -> Located:
                 _validate_list(section, value, where.at(section), located)
             else:
                 located.problems.append(
-                    Problem(rel, where.key_line(str(section)), _unknown(str(section), ALL_SECTIONS, "section"))
+                    Problem(
+                        rel,
+                        where.key_line(str(section)),
+                        _unknown(str(section), ALL_SECTIONS, "section"),
+                    )
                 )
     for section in MAPPING_SECTIONS:
         if section not in mapping_seen:
-            located.problems.append(Problem(".", None, f"missing section '{section}' (no file defines it)"))
+            located.problems.append(
+                Problem(".", None, f"missing section '{section}' (no file defines it)")
+            )
     return located
 
 
@@ -255,7 +269,9 @@ def _problems(exc: ValidationError, where: Where, model: type[BaseModel]) -> Ite
         else:
             msg = err["msg"].removeprefix("Value error, ")
             got = err.get("input")
-            shown = "" if isinstance(got, dict | list) or kind == "value_error" else f" (got {got!r})"
+            shown = (
+                "" if isinstance(got, dict | list) or kind == "value_error" else f" (got {got!r})"
+            )
             label = _dotted(loc)
             prefix = f"{label}: " if label else ""
             yield Problem(where.file, where.line(*loc), f"{prefix}{msg}{shown}")

@@ -20,7 +20,11 @@ def device_context(inv: Inventory, dev: Device) -> dict[str, Any]:
     interfaces = []
     for iface in dev.interfaces:
         seg = segments[iface.segment] if iface.segment else None
-        if seg is not None and iface.mode in {"access", "routed"} and iface.name.lower().startswith("vlan"):
+        if (
+            seg is not None
+            and iface.mode in {"access", "routed"}
+            and iface.name.lower().startswith("vlan")
+        ):
             vlan_ids.add(seg.vlan)
         if seg is not None and iface.mode == "access":
             vlan_ids.add(seg.vlan)
@@ -57,8 +61,12 @@ def device_context(inv: Inventory, dev: Device) -> dict[str, Any]:
         "vlans": vlans,
         "interfaces": interfaces,
         "static_routes": [
-            {"prefix": r.prefix, "next_hop": str(r.next_hop), "distance": r.distance,
-             "description": r.description}
+            {
+                "prefix": r.prefix,
+                "next_hop": str(r.next_hop),
+                "distance": r.distance,
+                "description": r.description,
+            }
             for r in dev.static_routes
         ],
         "ospf": dev.ospf.model_dump() if dev.ospf else None,

@@ -38,8 +38,8 @@ class Staging:
         if old.exists():
             shutil.rmtree(old)
         if self.out.exists():
-            os.replace(self.out, old)
-        os.replace(self.root, self.out)
+            self.out.replace(old)
+        self.root.replace(self.out)
         shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
@@ -67,7 +67,7 @@ def write_atomic(path: Path, content: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
