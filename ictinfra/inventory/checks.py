@@ -39,6 +39,13 @@ class _Checker:
     def items(self, section: str, kind: type[T]) -> list[tuple[T, Where]]:
         return [(obj, where) for obj, where in self.located.items(section) if isinstance(obj, kind)]
 
+    def known(self, section: str, valid: dict[str, Where]) -> set[str]:
+        """Keys a reference may name: valid items plus items already reported as invalid."""
+        return set(valid) | self.located.invalid_keys.get(section, set())
+
+    def is_invalid(self, section: str, key: str) -> bool:
+        return key in self.located.invalid_keys.get(section, set())
+
     def report(self, where: Where, message: str, *path: str | int) -> None:
         self.problems.append(where.problem(message, *path))
 
@@ -74,7 +81,7 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
     site_ids = c.unique(((s.id, w, ("id",)) for s, w in sites), "site id")
     zone_ids = c.unique(((z.id, w, ("id",)) for z, w in zones), "zone id")
     c.unique(((s.id, w, ("id",)) for s, w in segments), "segment id")
-    hostnames = c.unique(((d.hostname, w, ("hostname",)) for d, w in devices), "hostname")
+    c.unique(((d.hostname, w, ("hostname",)) for d, w in devices), "hostname")
     system_ids = c.unique(((s.id, w, ("id",)) for s, w in systems), "system id")
     c.unique(
         (
@@ -88,6 +95,9 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
     vendor_ids = c.unique(((v.id, w, ("id",)) for v, w in vendors), "vendor id")
     c.unique(((f.id, w, ("id",)) for f, w in flows), "flow id")
 
+    site_known = c.known("sites", site_ids)
+    zone_known = c.known("zones", zone_ids)
+    system_known = c.known("systems", system_ids)
     zone_kind = {z.id: z.kind for z, _ in zones}
     for kind in (ZoneKind.MYNUMBER, ZoneKind.LGWAN, ZoneKind.INTERNET):
         if zones and kind not in zone_kind.values():
@@ -95,13 +105,13 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
             c.report(where, f"no zone of kind '{kind}': the three-tier model needs one")
 
     segs = {s.id: s for s, _ in segments}
-    _check_segments(c, segments, site_ids, zone_ids)
-    _check_devices(c, devices, site_ids, segs, hostnames)
-    _check_systems(c, systems, zone_ids, segs, vendor_ids)
+    _check_segments(c, segments, site_known, zone_known)
+    _check_devices(c, devices, site_known, segs)
+    _check_systems(c, systems, zone_known, segs, c.known("vendors", vendor_ids))
     for h, w in hypervisors:
-        if h.site not in site_ids:
+        if h.site not in site_known:
             c.report(w, f"unknown site '{h.site}'", "site")
-    _check_flows(c, flows, zone_ids, {s.id: s for s, _ in systems}, system_ids)
+    _check_flows(c, flows, zone_known, {s.id: s for s, _ in systems}, system_known)
     _check_addresses(c, devices, systems, hypervisors)
 
     if c.problems:
@@ -126,8 +136,8 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
 def _check_segments(
     c: _Checker,
     segments: list[tuple[Segment, Where]],
-    site_ids: dict[str, Where],
-    zone_ids: dict[str, Where],
+    site_ids: set[str],
+    zone_ids: set[str],
 ) -> None:
     vlans: dict[tuple[str, int], Where] = {}
     for seg, w in segments:
@@ -168,9 +178,8 @@ def _check_segments(
 def _check_devices(
     c: _Checker,
     devices: list[tuple[Device, Where]],
-    site_ids: dict[str, Where],
+    site_ids: set[str],
     segs: dict[str, Segment],
-    hostnames: dict[str, Where],
 ) -> None:
     by_name = {d.hostname: d for d, _ in devices}
     for dev, w in devices:
@@ -183,9 +192,8 @@ def _check_devices(
             seen.add(iface.name)
             _check_interface(c, dev, w, idx, segs)
         if dev.replaces is not None:
-            _check_replacement(
-                c, dev, w, by_name.get(dev.replaces) if dev.replaces in hostnames else None
-            )
+            if not c.is_invalid("devices", dev.replaces):
+                _check_replacement(c, dev, w, by_name.get(dev.replaces))
         elif dev.interface_map:
             c.report(w, "interface_map needs 'replaces'", "interface_map")
 
@@ -227,6 +235,8 @@ def _check_interface(
         return
     seg = segs.get(iface.segment)
     if seg is None:
+        if c.is_invalid("segments", iface.segment):
+            return
         c.report(w, f"unknown segment '{iface.segment}'", *path, "segment")
         return
     if seg.site != dev.site:
@@ -263,9 +273,9 @@ def _check_interface(
 def _check_systems(
     c: _Checker,
     systems: list[tuple[System, Where]],
-    zone_ids: dict[str, Where],
+    zone_ids: set[str],
     segs: dict[str, Segment],
-    vendor_ids: dict[str, Where],
+    vendor_ids: set[str],
 ) -> None:
     for sys_, w in systems:
         for i, zone in enumerate(sys_.zones):
@@ -276,6 +286,8 @@ def _check_systems(
         for i, srv in enumerate(sys_.servers):
             seg = segs.get(srv.segment)
             if seg is None:
+                if c.is_invalid("segments", srv.segment):
+                    continue
                 c.report(
                     w,
                     f"server '{srv.name}': unknown segment '{srv.segment}'",
@@ -307,9 +319,9 @@ def _check_systems(
 def _check_flows(
     c: _Checker,
     flows: list[tuple[Flow, Where]],
-    zone_ids: dict[str, Where],
+    zone_ids: set[str],
     systems: dict[str, System],
-    system_ids: dict[str, Where],
+    system_ids: set[str],
 ) -> None:
     for flow, w in flows:
         for field in ("source_zone", "destination_zone"):
@@ -326,7 +338,7 @@ def _check_flows(
                 continue
             if sid not in system_ids:
                 c.report(w, f"unknown system '{sid}'", field)
-            elif zone not in systems[sid].zones:
+            elif sid in systems and zone not in systems[sid].zones:
                 c.report(w, f"system {sid} is not in zone '{zone}'", field)
 
 

@@ -50,6 +50,7 @@ MAPPING_SECTIONS: dict[str, type[BaseModel]] = {
     "mail_policy": MailPolicy,
 }
 ALL_SECTIONS = (*MAPPING_SECTIONS, *LIST_SECTIONS)
+KEY_FIELDS = {"devices": "hostname", "hypervisors": "name"}  # others are keyed by "id"
 
 
 def _list_adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
@@ -133,6 +134,9 @@ class Located:
 
     sections: dict[str, list[tuple[Any, Where]]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Keys of items that failed validation: references to them are not reported again.
+    invalid_keys: dict[str, set[str]] = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
 
     def items(self, section: str) -> list[tuple[Any, Where]]:
         return self.sections.get(section, [])
@@ -155,6 +159,7 @@ def _read(path: Path, rel: str, located: Located) -> tuple[yaml.Node, Any] | Non
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         located.problems.append(Problem(rel, 1, f"not UTF-8 text: {exc.reason}"))
+        located.unreadable.append(rel)
         return None
     loader = _Loader(text)
     loader.duplicates = []
@@ -166,9 +171,11 @@ def _read(path: Path, rel: str, located: Located) -> tuple[yaml.Node, Any] | Non
         line = mark.line + 1 if mark is not None else 1
         what = " ".join(s for s in (exc.context, exc.problem) if s)
         located.problems.append(Problem(rel, line, f"YAML syntax error: {what}"))
+        located.unreadable.append(rel)
         return None
     except yaml.YAMLError as exc:
         located.problems.append(Problem(rel, 1, f"YAML error: {exc}"))
+        located.unreadable.append(rel)
         return None
     finally:
         loader.dispose()
@@ -202,8 +209,10 @@ def read_sections(root: Path) -> Located:
             if section in MAPPING_SECTIONS:
                 if section in mapping_seen:
                     located.problems.append(
-                        where.problem(
-                            f"section '{section}' already given in {mapping_seen[section]}", section
+                        Problem(
+                            rel,
+                            where.key_line(section),
+                            f"section '{section}' already given in {mapping_seen[section]}",
                         )
                     )
                     continue
@@ -220,7 +229,7 @@ def read_sections(root: Path) -> Located:
                     )
                 )
     for section in MAPPING_SECTIONS:
-        if section not in mapping_seen:
+        if section not in mapping_seen and not located.unreadable:
             located.problems.append(
                 Problem(".", None, f"missing section '{section}' (no file defines it)")
             )
@@ -249,8 +258,12 @@ def _validate_list(section: str, value: Any, where: Where, located: Located) -> 
     except ValidationError as exc:
         located.problems.extend(_problems(exc, where, model))
         # Keep the valid items: cross checks still report what else is wrong.
-        bad = {err["loc"][0] for err in exc.errors() if err["loc"]}
+        bad = {int(err["loc"][0]) for err in exc.errors() if err["loc"]}
         objs = [model.model_validate(v) if i not in bad else None for i, v in enumerate(value)]
+        key = KEY_FIELDS.get(section, "id")
+        located.invalid_keys.setdefault(section, set()).update(
+            str(value[i][key]) for i in bad if isinstance(value[i], dict) and key in value[i]
+        )
     bucket = located.sections.setdefault(section, [])
     bucket.extend((obj, where.at(i)) for i, obj in enumerate(objs) if obj is not None)
 
@@ -326,7 +339,8 @@ def load_inventory(root: Path | str) -> Inventory:
     located = read_sections(Path(root))
     problems = list(located.problems)
     inventory: Inventory | None = None
-    if all(section in located.sections for section in MAPPING_SECTIONS):
+    # Cross checks need every file: a file that cannot be read would make them cry wolf.
+    if not located.unreadable and all(section in located.sections for section in MAPPING_SECTIONS):
         inventory, more = cross_check(located)
         problems.extend(more)
     if problems or inventory is None:
