@@ -210,7 +210,8 @@ def test_duplicate_system_id(minimal_inventory: Path, edit: Edit) -> None:
     edit(f, "  - id: SYS-002", "  - id: SYS-001")
     first, second = lines_with(f, "id: SYS-001")
     assert problems_of(minimal_inventory) == [
-        f"systems.yml:{second}: duplicate system id 'SYS-001' (first defined at systems.yml:{first})"
+        f"systems.yml:{second}: duplicate system id 'SYS-001' "
+        f"(first defined at systems.yml:{first})"
     ]
 
 
@@ -305,7 +306,8 @@ def test_interface_map_must_name_real_interfaces(minimal_inventory: Path, edit: 
     f = minimal_inventory / "network" / "devices.yml"
     edit(f, "{lan1: GigaEthernet0.0,", "{lan9: GigaEthernet0.0,")
     assert problems_of(minimal_inventory) == [
-        f"network/devices.yml:{line_of(f, '{lan9:')}: interface_map: 'lan9' is not an interface of 'iga-rt-01'"
+        f"network/devices.yml:{line_of(f, '{lan9:')}: "
+        "interface_map: 'lan9' is not an interface of 'iga-rt-01'"
     ]
 
 
@@ -314,7 +316,8 @@ def test_secrets_are_references_never_values(minimal_inventory: Path, edit: Edit
     edit(
         f,
         "  device_credentials: {vault: network/devices}",
-        "  device_credentials: {vault: network/devices, env: NET_PASSWORD}\n  enable_password: cisco123",
+        "  device_credentials: {vault: network/devices, env: NET_PASSWORD}\n"
+        "  enable_password: cisco123",
     )
     assert problems_of(minimal_inventory) == [
         f"organisation.yml:{line_of(f, 'device_credentials')}: device_credentials: "
