@@ -56,7 +56,7 @@ def device_context(inv: Inventory, dev: Device) -> dict[str, Any]:
         "syslog_servers": [str(a) for a in org.syslog_servers],
         "dns_servers": [str(a) for a in org.dns_servers],
         "snmp_location": f"{org.snmp_location_prefix} {site.name}",
-        "snmp_contact": org.division,
+        "snmp_contact": f"noc@{org.domain}",  # device configs stay ASCII
         "is_switch": dev.role in SWITCH_ROLES,
         "vlans": vlans,
         "interfaces": interfaces,

@@ -1,0 +1,67 @@
+"""Device configurations rendered from the inventory: golden files and behaviour."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from ictinfra.inventory import load_inventory
+from ictinfra.render.devices import render_device, render_devices
+from ictinfra.render.environment import environment
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("ICTINFRA_UPDATE_GOLDEN") == "1"
+
+
+def test_rendered_configs_match_golden_files() -> None:
+    """Golden files change only with ICTINFRA_UPDATE_GOLDEN=1, reviewed in the diff."""
+    rendered = render_devices(load_inventory(FIXTURES / "minimal"))
+    assert sorted(rendered) == [
+        "configs/ho-core-01.cfg",
+        "configs/ho-core-11.cfg",
+        "configs/iga-rt-01.cfg",
+        "configs/iga-rt-11.cfg",
+    ]
+    for path, text in rendered.items():
+        golden = GOLDEN / Path(path).name
+        if UPDATE:
+            golden.parent.mkdir(exist_ok=True)
+            golden.write_text(text, encoding="utf-8")
+        assert text == golden.read_text(encoding="utf-8"), f"{path} differs from {golden}"
+
+
+@pytest.mark.parametrize("hostname", ["ho-core-01", "ho-core-11", "iga-rt-01", "iga-rt-11"])
+def test_every_interface_address_and_route_is_rendered(hostname: str) -> None:
+    inv = load_inventory(FIXTURES / "minimal")
+    dev = inv.devices_by_hostname[hostname]
+    text = render_device(inv, dev)
+    assert dev.hostname in text
+    for iface in dev.interfaces:
+        assert iface.name in text
+        if iface.address is not None:
+            assert str(iface.address.ip) in text
+    for route in dev.static_routes:
+        assert str(route.next_hop) in text
+    assert text.isascii(), "device configurations must stay ASCII"
+
+
+def test_platform_syntax_of_addresses() -> None:
+    inv = load_inventory(FIXTURES / "minimal")
+    ios = render_device(inv, inv.devices_by_hostname["ho-core-11"])
+    rtx = render_device(inv, inv.devices_by_hostname["iga-rt-01"])
+    ix = render_device(inv, inv.devices_by_hostname["iga-rt-11"])
+    assert " ip address 10.1.110.1 255.255.255.0" in ios
+    assert "ip lan1 address 10.17.110.1/24" in rtx
+    assert "ip route default gateway 10.255.17.1" in rtx
+    assert "  ip address 10.17.110.1/24" in ix
+    assert "ip route default 10.255.17.1" in ix
+
+
+def test_templates_fail_on_undefined_variables() -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        environment().from_string("hostname {{ host_name }}").render(hostname="x")
