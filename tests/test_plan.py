@@ -102,6 +102,6 @@ def test_two_steps_writing_one_artifact_is_a_problem(
     def again(_inv: object) -> StepOutput:
         return StepOutput(artifacts={"ansible/hosts.yml": "other"})
 
-    with pytest.raises(PlanError, match="ansible/hosts.yml is written by two steps"):
+    with pytest.raises(PlanError, match=r"ansible/hosts\.yml is written by two steps"):
         run_plan(minimal_inventory, tmp_path / "out", steps=(*STEPS, ("again", again)))
     assert not (tmp_path / "out").exists()
