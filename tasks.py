@@ -86,3 +86,6 @@ def test(c: Context, k: str | None = None, fast: bool = False) -> None:
 ns = Collection(validate, plan, lint, test)
 # One namespace per layer; each layer's tasks live beside it in ictinfra/<layer>/tasks.py.
 # layers (keep this marker: one import + add_collection per layer below it)
+from ictinfra.netmig.tasks import ns as netmig_ns  # noqa: E402 - layers register below the marker
+
+ns.add_collection(netmig_ns)

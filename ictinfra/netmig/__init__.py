@@ -1,0 +1,1 @@
+"""The H32 network cutover: simulator fleet, backup, translate, diff, waves, rollback."""

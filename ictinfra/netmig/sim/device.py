@@ -1,0 +1,72 @@
+"""A simulated device: its configurations, faults, and the CLI state of one session."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ictinfra.netmig.sim.configtree import ConfigTree, Node
+
+
+@dataclass
+class Faults:
+    """Faults injected on demand (mutable on purpose: tests flip them while the fleet runs).
+
+    ``delay``: seconds before every answer (a slow device). ``reject``: regular expressions;
+    a configuration line matching one is refused with the platform's error. ``drop_after``:
+    the connection is cut after this many configuration lines in one session (the lines
+    before it stay applied, as on a real device). ``auth_fail``: every login is refused.
+    """
+
+    delay: float = 0.0
+    reject: tuple[str, ...] = ()
+    drop_after: int | None = None
+    auth_fail: bool = False
+
+    def rejects(self, line: str) -> bool:
+        return any(re.search(rx, line) for rx in self.reject)
+
+
+@dataclass
+class SimDevice:
+    """One device of the fleet. ``running`` and ``startup`` are separate, as on hardware."""
+
+    hostname: str  # the inventory name (prompt comes from the configuration)
+    platform: str  # netmiko device type
+    model: str
+    running: ConfigTree
+    username: str
+    password: str
+    serial: str = "FOC0000X000"
+    faults: Faults = field(default_factory=Faults)
+    startup: ConfigTree | None = None
+    boots: int = 1
+    commands: list[str] = field(default_factory=list)  # every line received, for tests
+
+    def __post_init__(self) -> None:
+        if self.startup is None:
+            self.startup = self.running.copy()
+
+    def save(self) -> None:
+        self.startup = self.running.copy()
+
+    def reboot(self) -> None:
+        """Power cycle: unsaved changes are lost, the startup configuration is loaded."""
+        assert self.startup is not None  # noqa: S101 - set in __post_init__
+        self.running = self.startup.copy()
+        self.boots += 1
+
+
+@dataclass
+class Session:
+    """The CLI state of one SSH session on a device."""
+
+    mode: str = "exec"  # exec, enable, config
+    section: Node | None = None
+    section_mode: str = ""  # the prompt suffix while in a section, e.g. "config-if"
+    awaiting: str = ""  # "enable-password", "yn", ...
+    banner_lines: list[str] = field(default_factory=list)
+    banner_delim: str = ""
+    config_lines: int = 0
+    dirty: bool = False
+    closed: bool = False
