@@ -1,0 +1,357 @@
+"""The sanitiser core: one raw message in, a sanitised message (or a held-back notice) out.
+
+Pure: no I/O, no global state; the same function serves the SMTP filter, the offline
+command and the tests. Hostile input never raises: what cannot be processed is removed or
+the message is held back, and the result says so.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import formatdate, make_msgid
+
+from ictinfra.mailsan.attachments import Budget, Outcome, process
+from ictinfra.mailsan.policy import SanitisePolicy
+from ictinfra.mailsan.records import (
+    Action,
+    Deliverable,
+    ObjectRecord,
+    SanitiseResult,
+    Verdict,
+    sha256,
+)
+from ictinfra.mailsan.text import (
+    clean_filename,
+    decode_bytes,
+    decode_header_value,
+    html_to_text,
+    neutralise_links,
+)
+
+POLICY = email.policy.SMTP
+HEADER = "X-Mailsan"
+ID_HEADER = "X-Mailsan-Id"
+# Rebuilt from scratch, so never copied; our own headers are dropped so a sender cannot
+# forge a "sanitised" mark, and one-click unsubscribe headers are links.
+_DROP_HEADERS = ("content-", "mime-version", "x-mailsan", "list-unsubscribe")
+_ADDRESS_HEADERS = ("to", "cc", "bcc", "reply-to", "resent-to", "resent-cc")
+_ACTION_JA = {
+    Action.CONVERTED: "変換",
+    Action.REMOVED: "削除",
+    Action.HELD: "保留",
+    Action.KEPT: "そのまま",
+}
+
+
+class _State:
+    def __init__(self, policy: SanitisePolicy) -> None:
+        self.policy = policy
+        self.budget = Budget(
+            members=policy.archive_max_members, expanded=policy.archive_max_expanded_bytes
+        )
+        self.sections: list[str] = []
+        self.links: list[str] = []
+        self.body_actions: list[str] = []
+        self.outcome = Outcome()
+        self.defects: list[str] = []
+        self.leaves = 0
+
+    def body_action(self, name: str) -> None:
+        if name not in self.body_actions:
+            self.body_actions.append(name)
+
+    def add_links(self, links: tuple[str, ...]) -> None:
+        self.links.extend(link for link in links if link not in self.links)
+
+
+def _payload(part: Message) -> bytes:
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except (ValueError, LookupError, TypeError, AttributeError):
+        return None
+    return decode_header_value(str(name)) if name else None
+
+
+def _collect(part: Message, state: _State, depth: int, where: str) -> None:
+    policy = state.policy
+    state.defects.extend(f"{where}: {type(d).__name__}" for d in part.defects)
+    ctype = part.get_content_type()
+    if depth > policy.max_mime_depth:
+        _remove_part(
+            part, state, where, f"MIME structure nested deeper than {policy.max_mime_depth}"
+        )
+        return
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        subparts = [p for p in payload if isinstance(p, Message)]
+        if ctype == "message/rfc822" or (part.get_content_maintype() == "message" and subparts):
+            for sub in subparts:
+                heading = ["", "---------- 転送されたメッセージ / Forwarded message ----------"]
+                heading.extend(
+                    f"{name}: {decode_header_value(str(sub.get(name)))}"
+                    for name in ("From", "Date", "Subject", "To")
+                    if sub.get(name) is not None
+                )
+                state.sections.append(
+                    "\n".join(neutralise_links("\n".join(heading))[0].splitlines())
+                )
+                _collect(sub, state, depth + 1, f"{where}/message")
+            return
+        if ctype == "multipart/alternative" and subparts:
+            kinds = [p.get_content_type() for p in subparts]
+            chosen = subparts[kinds.index("text/plain")] if "text/plain" in kinds else subparts[-1]
+            if "text/html" in kinds and chosen.get_content_type() != "text/html":
+                state.body_action("html-alternative-dropped")
+            _collect(chosen, state, depth + 1, where)
+            return
+        for index, sub in enumerate(subparts):
+            _collect(sub, state, depth + 1, f"{where}.{index}")
+        return
+    state.leaves += 1
+    if state.leaves > policy.max_parts:
+        _remove_part(part, state, where, f"more than {policy.max_parts} MIME parts")
+        return
+    disposition = part.get_content_disposition()
+    filename = _filename(part)
+    if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+        _body(part, state, ctype)
+        return
+    data = _payload(part)
+    name = clean_filename(filename, f"part{where.replace('/', '-')}")
+    out = process(data, path=name, declared=ctype, policy=policy, budget=state.budget)
+    state.outcome.records.extend(out.records)
+    state.outcome.deliver.extend(out.deliver)
+
+
+def _remove_part(part: Message, state: _State, where: str, reason: str) -> None:
+    data = part.as_bytes() if not part.is_multipart() else b""
+    state.outcome.records.append(
+        ObjectRecord(
+            path=clean_filename(_filename(part), f"part{where}"),
+            declared_type=part.get_content_type(),
+            true_type="application/octet-stream",
+            size=len(data),
+            sha256=sha256(data),
+            action=Action.REMOVED,
+            reason=reason,
+        )
+    )
+
+
+def _body(part: Message, state: _State, ctype: str) -> None:
+    decoded = decode_bytes(_payload(part), part.get_content_charset())
+    if decoded.note:
+        state.body_action("charset-repaired")
+        state.defects.append(decoded.note)
+    if ctype == "text/html":
+        converted = html_to_text(decoded.text)
+        state.body_action("html-to-text")
+        state.add_links(converted.links)
+        text = converted.text
+    else:
+        text = decoded.text
+    text, found = neutralise_links(text.replace("\r\n", "\n"))
+    state.add_links(found)
+    state.sections.append(text)
+
+
+def _copy_headers(src: Message, dst: EmailMessage, state: _State) -> None:
+    for name, raw in src.raw_items():
+        if name.lower().startswith(_DROP_HEADERS):
+            continue
+        value = decode_header_value(str(raw))
+        if name.lower() in _ADDRESS_HEADERS and name in dst:
+            # Repeated To/Cc (seen in real mail): merged, since a message may carry one.
+            value = f"{dst[name]}, {value}"
+            del dst[name]
+        _set_header(dst, name, value, state)
+
+
+def _set_header(dst: EmailMessage, name: str, value: str, state: _State) -> None:
+    """Set a header the generator can serialise; the email package's folder fails on some
+    hostile values, so each is folded once here and, failing that, encoded as plain text."""
+    for candidate in (value, str(Header(value, "utf-8").encode())):
+        try:
+            POLICY.fold_binary(name, candidate)
+            dst[name] = candidate
+        except (ValueError, TypeError, IndexError, UnicodeError, AttributeError):
+            continue
+        return
+    state.defects.append(f"header {name} dropped: cannot be encoded")
+
+
+def _notice(state: _State, quarantine_id: str | None, verdict: Verdict) -> str:
+    records = state.outcome.records
+    lines: list[str] = []
+    if "html-to-text" in state.body_actions:
+        lines.append("・HTML本文をテキストに変換しました / HTML body converted to plain text")
+    if "html-alternative-dropped" in state.body_actions:
+        lines.append(
+            "・HTML版の本文を除去しテキスト版を残しました / HTML version removed, text kept"
+        )
+    if state.links:
+        lines.append(
+            f"・リンク {len(state.links)} 件をクリックできない形にし、末尾に一覧を記載しました"
+            f" / {len(state.links)} links neutralised, listed at the end"
+        )
+    if "charset-repaired" in state.body_actions:
+        lines.append("・文字コードの誤りを補正しました / a wrong or missing charset was repaired")
+    lines.extend(
+        f"・添付 {rec.path} ({rec.true_type}, {rec.size} bytes): "
+        f"{_ACTION_JA[rec.action]} {rec.action.value} — {rec.reason}"
+        for rec in records
+    )
+    if not lines and verdict is Verdict.DELIVER:
+        return ""
+    ident = quarantine_id or "(offline)"
+    if verdict is Verdict.HOLD:
+        head = [
+            "【メール無害化: 保留】暗号化された添付ファイル(パスワード付きZIP等)を含むため、",
+            "このメールの配送を保留しました。内容を確認できないためです。",
+            "[Mail sanitisation: HELD] This message contains encrypted content that cannot be",
+            "inspected, so it was held back and not delivered.",
+        ]
+    else:
+        head = [
+            "【メール無害化】このメールは安全のため無害化されました。",
+            "[Mail sanitisation] This message was made harmless before delivery.",
+        ]
+    tail = [
+        f"隔離ID / Quarantine ID: {ident}",
+        f"原本が必要な場合は、隔離IDを添えて {state.policy.contact} に依頼してください。",
+        f"To obtain the original, ask {state.policy.contact} quoting the quarantine ID.",
+    ]
+    rule = "―" * 30
+    return "\n".join([rule, *head, *lines, *tail, rule])
+
+
+def _set_text(msg: EmailMessage, text: str) -> None:
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+
+
+def _held_message(src: Message | None, state: _State, notice: str) -> EmailMessage:
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = state.policy.notice_sender
+    for name in ("To", "Cc"):
+        value = src.get(name) if src is not None else None
+        if value is not None:
+            _set_header(msg, name, decode_header_value(str(value)), state)
+    subject = decode_header_value(str(src.get("Subject", ""))) if src is not None else ""
+    _set_header(msg, "Subject", f"[保留/Held] {subject}".strip(), state)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="mailsan.invalid")
+    original: list[str] = []
+    if src is not None:
+        original.extend(
+            f"{name}: {decode_header_value(str(src.get(name)))}"
+            for name in ("From", "Date", "Subject", "Message-ID")
+            if src.get(name) is not None
+        )
+    body = (
+        notice
+        + "\n\n元のメール / Original message:\n"
+        + neutralise_links("\n".join(original))[0]
+        + "\n"
+    )
+    _set_text(msg, body)
+    return msg
+
+
+def sanitise(
+    raw: bytes, policy: SanitisePolicy, *, quarantine_id: str | None = None
+) -> SanitiseResult:
+    """Sanitise one message (RFC 5322 bytes, CRLF or LF). Never raises on hostile input."""
+    state = _State(policy)
+    src: Message | None
+    try:
+        src = BytesParser(policy=POLICY).parsebytes(raw)
+        _collect(src, state, 0, "1")
+    except (RecursionError, ValueError, LookupError, TypeError, AttributeError, IndexError) as exc:
+        # The parser or the walk gave up: fail closed, the whole message is held back.
+        state.defects.append(f"message could not be parsed ({type(exc).__name__})")
+        state.outcome.records.append(
+            ObjectRecord(
+                path="message",
+                declared_type=None,
+                true_type="message/rfc822",
+                size=len(raw),
+                sha256=sha256(raw),
+                action=Action.HELD,
+                reason=f"malformed message could not be parsed ({type(exc).__name__})",
+            )
+        )
+        src = None
+    verdict = Verdict.HOLD if state.outcome.held else Verdict.DELIVER
+    notice = _notice(state, quarantine_id, verdict)
+    if verdict is Verdict.HOLD:
+        out = _held_message(src, state, notice)
+    else:
+        assert src is not None  # noqa: S101 - a parse failure always holds
+        out = EmailMessage(policy=POLICY)
+        _copy_headers(src, out, state)
+        body = "\n\n".join(s.strip("\n") for s in state.sections if s.strip())
+        parts = [notice] if notice else []
+        parts.append(body)
+        if state.links:
+            listing = "\n".join(f"[{i}] {link}" for i, link in enumerate(state.links, 1))
+            parts.append("リンク一覧(クリック不可) / Links (not clickable):\n" + listing)
+        _set_text(out, "\n\n".join(p for p in parts if p) + "\n")
+        for item in state.outcome.deliver:
+            _attach(out, item)
+    provisional = SanitiseResult(
+        verdict=verdict,
+        message=b"",
+        objects=tuple(state.outcome.records),
+        body_actions=tuple(state.body_actions),
+        links=tuple(state.links),
+        notice=notice,
+        defects=tuple(state.defects),
+    )
+    if HEADER in out:
+        del out[HEADER]
+    out[HEADER] = provisional.summary
+    if quarantine_id:
+        out[ID_HEADER] = quarantine_id
+    try:
+        data = out.as_bytes(policy=POLICY)
+    except (UnicodeError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        # The email package could not fold some header: keep only headers that fold alone.
+        data = _serialise_defensively(out)
+        provisional = provisional.model_copy(
+            update={"defects": (*provisional.defects, f"re-serialised ({type(exc).__name__})")}
+        )
+    return provisional.model_copy(update={"message": data})
+
+
+def _serialise_defensively(msg: EmailMessage) -> bytes:
+    for part in msg.walk():
+        for name, value in list(part.items()):
+            try:
+                POLICY.fold_binary(name, value)
+            except (UnicodeError, ValueError, TypeError, IndexError, AttributeError):
+                del part[name]
+                if name.lower() == "content-disposition":
+                    part[name] = "attachment"
+    return msg.as_bytes(policy=POLICY)
+
+
+def _attach(msg: EmailMessage, item: Deliverable) -> None:
+    maintype, _, subtype = item.mime.partition("/")
+    if maintype == "text":
+        msg.add_attachment(
+            item.data.decode("utf-8", errors="replace"),
+            subtype=subtype,
+            charset="utf-8",
+            cte="base64",
+            filename=item.filename,
+        )
+    else:
+        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
