@@ -84,7 +84,10 @@ def devices_step(inv: Inventory) -> StepOutput:
 
 def ansible_step(inv: Inventory) -> StepOutput:
     data = build_ansible_inventory(inv).to_yaml_data()
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: 10x faster at scale
+    text = yaml.dump(
+        data, Dumper=dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
+    )
     return StepOutput(
         artifacts={"ansible/hosts.yml": "# Rendered by ictinfra from the inventory.\n" + text}
     )

@@ -111,6 +111,9 @@ def cross_check(located: Located) -> tuple[Inventory | None, list[Problem]]:
     for h, w in hypervisors:
         if h.site not in site_known:
             c.report(w, f"unknown site '{h.site}'", "site")
+        for i, zone in enumerate(h.zones):
+            if zone not in zone_known:
+                c.report(w, f"unknown zone '{zone}'", "zones", i)
     _check_flows(c, flows, zone_known, {s.id: s for s, _ in systems}, system_known)
     _check_addresses(c, devices, systems, hypervisors)
 

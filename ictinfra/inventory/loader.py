@@ -60,10 +60,28 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
 _ADAPTERS = {name: _list_adapter(model) for name, model in LIST_SECTIONS.items()}
 
 
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # implicit tag of a plain scalar, memoised
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe loader that refuses duplicate keys instead of keeping the last silently."""
 
     duplicates: list[tuple[int, str]]
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        # Inventories repeat the same scalars (zones, platforms, numbers) thousands of times;
+        # the regex walk of the resolver was the largest single cost of loading at scale.
+        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
+            key = (value, tuple(implicit))
+            tag = _TAGS.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_TAGS) < 100_000:
+                    _TAGS[key] = tag
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001, FBT002
         seen: set[Any] = set()

@@ -311,6 +311,7 @@ class Hypervisor(Frozen):
     memory_gb: Annotated[int, Field(ge=1)]
     storage_gb: Annotated[int, Field(ge=1)]
     mgmt_address: ipaddress.IPv4Address
+    zones: tuple[Name, ...] = ()  # zones whose VMs this host may run; empty: any zone
 
 
 class Vendor(Frozen):
