@@ -20,7 +20,7 @@ from ictinfra.inventory.ansible import build_ansible_inventory
 from ictinfra.inventory.errors import IctinfraError
 from ictinfra.render.devices import render_devices
 from ictinfra.render.output import Staging
-from ictinfra.report import Section, Table, render_report, summary_section
+from ictinfra.report import Section, Table, render_report, summary_section, systems_section
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def run_plan(
 ) -> PlanResult:
     """Validate the inventory, run every step, write everything to ``out`` at once."""
     inv = load_inventory(inventory_dir)
-    sections: list[Section] = [summary_section(inv)]
+    sections: list[Section] = [summary_section(inv), systems_section(inv)]
     artifacts: dict[str, str | bytes] = {}
     problems: list[str] = []
     for name, step in steps:

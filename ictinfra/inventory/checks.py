@@ -27,6 +27,7 @@ from ictinfra.inventory.model import (
     Zone,
     ZoneKind,
 )
+from ictinfra.platforms import DRIVERS
 
 T = TypeVar("T")
 
@@ -189,7 +190,17 @@ def _check_devices(
         if dev.site not in site_ids:
             c.report(w, f"unknown site '{dev.site}'", "site")
         seen: set[str] = set()
+        prefixes = DRIVERS[dev.platform].interface_prefixes
         for idx, iface in enumerate(dev.interfaces):
+            if not iface.name.startswith(prefixes):
+                c.report(
+                    w,
+                    f"'{iface.name}' is not an interface name of platform {dev.platform} "
+                    f"(names start with {', '.join(prefixes)})",
+                    "interfaces",
+                    idx,
+                    "name",
+                )
             if iface.name in seen:
                 c.report(w, f"duplicate interface '{iface.name}'", "interfaces", idx, "name")
             seen.add(iface.name)

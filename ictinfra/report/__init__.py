@@ -171,6 +171,54 @@ def summary_section(inv: Inventory) -> Section:
     )
 
 
+def systems_section(inv: Inventory) -> Section:
+    """Systems by department: consolidation, cost and evaluation (全体最適化, CIO補佐 reviews)."""
+    rows: dict[str, list[int]] = {}
+    for s in inv.systems:
+        row = rows.setdefault(s.department, [0, 0, 0, 0, 0])
+        row[0] += 1
+        row[1] += s.consolidation.batch in {Batch.EXISTING, Batch.NEXT}
+        row[2] += len(s.servers)
+        row[3] += s.annual_cost_jpy
+        row[4] += s.evaluation.status == "evaluated"
+    table = tuple(
+        (dept, n, cons, servers, f"{cost:,}", evaluated)
+        for dept, (n, cons, servers, cost, evaluated) in sorted(rows.items())
+    )
+    zones = [z.id for z in inv.zones if any(z.id in s.zones for s in inv.systems)]
+    batches = [b for b in Batch if any(s.consolidation.batch is b for s in inv.systems)]
+    series = {
+        str(b): [
+            sum(1 for s in inv.systems if s.consolidation.batch is b and z in s.zones)
+            for z in zones
+        ]
+        for b in batches
+    }
+    return Section(
+        id="systems",
+        title="Systems",
+        intro="Every system with its department, consolidation batch, servers, annual cost and "
+        "evaluation status.",
+        tables=(
+            (
+                "By department",
+                Table(
+                    (
+                        "department",
+                        "systems",
+                        "consolidated",
+                        "servers",
+                        "annual cost (JPY)",
+                        "evaluated",
+                    ),
+                    table,
+                ),
+            ),
+        ),
+        pictures=(stacked_bars("Systems per zone and consolidation batch", zones, series),),
+    )
+
+
 def render_report(title: str, sections: Sequence[Section], generated_from: str) -> str:
     return (
         environment()

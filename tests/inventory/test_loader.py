@@ -361,3 +361,13 @@ def test_not_a_folder(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nowhere") == [
         f"{tmp_path / 'nowhere'}: inventory folder not found"
     ]
+
+
+def test_interface_name_must_suit_the_platform(minimal_inventory: Path, edit: Edit) -> None:
+    f = minimal_inventory / "network" / "devices.yml"
+    edit(f, "{name: GigaEthernet0.0, segment: iga-lgwan,", "{name: lan4, segment: iga-lgwan,")
+    problems = problems_of(minimal_inventory)
+    assert problems[0].startswith(
+        f"network/devices.yml:{line_of(f, '{name: lan4, segment: iga-lgwan')}: "
+        "'lan4' is not an interface name of platform nec_ix (names start with GigaEthernet"
+    )
