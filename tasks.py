@@ -12,6 +12,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 ROOT = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent  # the venv's tools, whether or not it is activated
 DEFAULT_INVENTORY = ROOT / "inventory"
 DEFAULT_OUT = ROOT / "build"
 
@@ -61,10 +62,10 @@ def plan(c: Context, inventory: str | None = None, out: str | None = None) -> No
 def lint(c: Context, fix: bool = False) -> None:
     """ruff and mypy (strict) on the library, the tasks and the tests."""
     if fix:
-        c.run("ruff check --fix . && ruff format .", pty=False)
-    c.run("ruff check .")
-    c.run("ruff format --check .")
-    c.run("mypy")
+        c.run(f"{BIN}/ruff check --fix . && {BIN}/ruff format .")
+    c.run(f"{BIN}/ruff check .")
+    c.run(f"{BIN}/ruff format --check .")
+    c.run(f"{BIN}/mypy")
 
 
 @task(
@@ -80,7 +81,7 @@ def test(c: Context, k: str | None = None, fast: bool = False) -> None:
         lint(c)
     workers = os.environ.get("ICTINFRA_TEST_WORKERS", "auto")
     selection = f" -k {k!r}" if k else ""
-    c.run(f"{sys.executable} -m pytest -n {workers}{selection}", pty=False)
+    c.run(f"{sys.executable} -m pytest -n {workers}{selection}")
 
 
 ns = Collection(validate, plan, lint, test)
