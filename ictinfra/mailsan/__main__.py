@@ -31,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     san = sub.add_parser("sanitize", help="sanitise one message from stdin to stdout")
     san.add_argument("--inventory", help="inventory folder whose mail policy applies")
     san.add_argument("--report", action="store_true", help="print the JSON record on stderr")
+    serve = sub.add_parser("serve", help="run the SMTP content filter for Postfix")
+    serve.add_argument("--config", required=True, help="filter configuration (JSON)")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        from ictinfra.mailsan.service import serve_forever  # noqa: PLC0415 - server deps
+
+        return serve_forever(Path(args.config))
     raw = sys.stdin.buffer.read()
     result = sanitise(raw, _policy(args.inventory))
     sys.stdout.buffer.write(result.message)

@@ -1,0 +1,295 @@
+"""The quarantine: every original, encrypted at rest, with a JSON audit trail.
+
+Layout under the root folder:
+  messages/<id>.bin   the original as received, AES-256-GCM (nonce ‖ ciphertext, id as AAD)
+  records/<id>.json   the message's audit record (metadata only, rewritten atomically)
+  audit.jsonl         one line per event: stored, sanitised, delivered, per removed object,
+                      release, release refused
+
+The id is derived from the envelope and the bytes, so a message Postfix retries after a
+failure maps to the same entry: storing is idempotent and a message already delivered is
+recognised instead of being delivered twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ictinfra.inventory.model import SecretRef
+from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
+from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult
+
+MAGIC = b"MSQ1"
+Status = Literal["stored", "sanitised", "delivered"]
+
+
+class Release(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: str
+    approver: str
+    recipients: tuple[str, ...]
+    reason: str
+
+
+class QuarantineRecord(BaseModel):
+    """What the audit keeps about one message: never its content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    received_at: str
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    size: int
+    sha256: str
+    status: Status = "stored"
+    subject: str | None = None
+    verdict: str | None = None
+    summary: str | None = None
+    objects: tuple[ObjectRecord, ...] = ()
+    releases: tuple[Release, ...] = ()
+
+
+def load_key(ref: SecretRef, environ: dict[str, str] | None = None) -> bytes:
+    """The 32-byte key the secret reference names (base64 in an environment variable)."""
+    env = os.environ if environ is None else environ
+    if ref.env is None:
+        raise KeyUnavailableError(
+            f"quarantine key {ref}: vault references are resolved at deployment into an "
+            "environment variable; none is set here"
+        )
+    value = env.get(ref.env)
+    if not value:
+        raise KeyUnavailableError(f"quarantine key {ref}: variable {ref.env} is not set")
+    try:
+        key = base64.urlsafe_b64decode(value.strip() + "=" * (-len(value.strip()) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise KeyUnavailableError(f"quarantine key {ref}: not base64") from exc
+    if len(key) != 32:
+        raise KeyUnavailableError(f"quarantine key {ref}: {len(key)} bytes, need 32")
+    return key
+
+
+def new_key() -> str:
+    """A fresh key in the form ``load_key`` reads (for set-up and tests)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def message_id(raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> str:
+    digest = hashlib.sha256()
+    digest.update(envelope_from.encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(",".join(sorted(envelope_to)).encode("utf-8", "surrogateescape") + b"\0")
+    digest.update(raw)
+    return digest.hexdigest()[:32]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _write_atomic(path: Path, data: bytes, *, durable: bool) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, data)
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    if durable:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class Quarantine:
+    """Encrypted originals and their audit records in one folder."""
+
+    def __init__(self, root: Path, key: bytes) -> None:
+        self.root = root
+        self._aead = AESGCM(key)
+        for sub in ("messages", "records"):
+            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    # --- storing ---------------------------------------------------------------------
+
+    def store(self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> QuarantineRecord:
+        """Store the original durably (fsync) before anything else; idempotent per message."""
+        ident = message_id(raw, envelope_from, envelope_to)
+        existing = self._read_record(ident)
+        if existing is not None and (self.root / "messages" / f"{ident}.bin").exists():
+            return existing
+        nonce = secrets.token_bytes(12)
+        sealed = MAGIC + nonce + self._aead.encrypt(nonce, raw, ident.encode())
+        _write_atomic(self.root / "messages" / f"{ident}.bin", sealed, durable=True)
+        record = QuarantineRecord(
+            id=ident,
+            received_at=_now(),
+            envelope_from=envelope_from,
+            envelope_to=tuple(envelope_to),
+            size=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest(),
+        )
+        self._write_record(record, durable=True)
+        self._event("stored", record.id, size=record.size, sha256=record.sha256)
+        return record
+
+    def record_result(
+        self, ident: str, result: SanitiseResult, subject: str | None
+    ) -> QuarantineRecord:
+        record = self.get(ident).model_copy(
+            update={
+                "status": "sanitised",
+                "subject": subject,
+                "verdict": result.verdict.value,
+                "summary": result.summary,
+                "objects": result.objects,
+            }
+        )
+        self._write_record(record, durable=False)
+        self._event("sanitised", ident, verdict=result.verdict.value, summary=result.summary)
+        for obj in result.objects:
+            if obj.action is not Action.KEPT:
+                self._event("object", ident, **obj.model_dump(mode="json"))
+        return record
+
+    def mark_delivered(self, ident: str) -> None:
+        # Not fsynced: it must survive the worker being killed, which a plain write does;
+        # keeping this window short is what stops a retried message being delivered twice.
+        record = self.get(ident).model_copy(update={"status": "delivered"})
+        self._write_record(record, durable=False)
+        self._event("delivered", ident)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def get(self, ident: str) -> QuarantineRecord:
+        record = self._read_record(ident)
+        if record is None:
+            raise QuarantineError(f"no message {ident!r} in the quarantine")
+        return record
+
+    def original(self, ident: str) -> bytes:
+        """The original bytes, decrypted and checked against the recorded hash."""
+        record = self.get(ident)
+        try:
+            sealed = (self.root / "messages" / f"{ident}.bin").read_bytes()
+        except OSError as exc:
+            raise QuarantineError(f"message {ident}: original missing") from exc
+        if not sealed.startswith(MAGIC):
+            raise QuarantineError(f"message {ident}: not a quarantine file")
+        nonce, body = sealed[4:16], sealed[16:]
+        try:
+            raw = self._aead.decrypt(nonce, body, ident.encode())
+        except InvalidTag as exc:
+            raise QuarantineError(f"message {ident}: wrong key or tampered file") from exc
+        if hashlib.sha256(raw).hexdigest() != record.sha256:
+            raise QuarantineError(f"message {ident}: content does not match its record")
+        return raw
+
+    def records(self) -> Iterator[QuarantineRecord]:
+        for path in sorted((self.root / "records").glob("*.json")):
+            record = self._read_record(path.stem)
+            if record is not None:
+                yield record
+
+    def search(
+        self,
+        text: str | None = None,
+        *,
+        status: str | None = None,
+        verdict: str | None = None,
+        since: str | None = None,
+    ) -> list[QuarantineRecord]:
+        """Records whose sender, recipients, subject, id or object names contain ``text``."""
+        found = []
+        needle = (text or "").lower()
+        for rec in self.records():
+            haystack = " ".join(
+                [rec.id, rec.envelope_from, *rec.envelope_to, rec.subject or ""]
+                + [o.path for o in rec.objects]
+            ).lower()
+            if needle and needle not in haystack:
+                continue
+            if status and rec.status != status:
+                continue
+            if verdict and rec.verdict != verdict:
+                continue
+            if since and rec.received_at < since:
+                continue
+            found.append(rec)
+        return sorted(found, key=lambda r: r.received_at)
+
+    # --- release ---------------------------------------------------------------------
+
+    def release(
+        self,
+        ident: str,
+        *,
+        approver: str,
+        approvers: Sequence[str],
+        reason: str,
+        deliver: Callable[[bytes, str, Sequence[str]], None],
+        recipients: Sequence[str] | None = None,
+    ) -> QuarantineRecord:
+        """Hand the original to ``deliver`` for an authorised approver; audit either way."""
+        if approver not in approvers:
+            self._event("release-refused", ident, approver=approver, why="not an approver")
+            raise ReleaseRefusedError(f"{approver!r} is not an authorised approver")
+        try:
+            record = self.get(ident)
+        except QuarantineError as exc:
+            self._event("release-refused", ident, approver=approver, why="unknown message")
+            raise ReleaseRefusedError(str(exc)) from exc
+        if not reason.strip():
+            self._event("release-refused", ident, approver=approver, why="no reason given")
+            raise ReleaseRefusedError("a release needs a reason for the audit")
+        targets = tuple(recipients or record.envelope_to)
+        deliver(self.original(ident), record.envelope_from, targets)
+        entry = Release(at=_now(), approver=approver, recipients=targets, reason=reason)
+        updated = record.model_copy(update={"releases": (*record.releases, entry)})
+        self._write_record(updated, durable=True)
+        self._event("released", ident, approver=approver, recipients=list(targets), reason=reason)
+        return updated
+
+    # --- internals -------------------------------------------------------------------
+
+    def _read_record(self, ident: str) -> QuarantineRecord | None:
+        if not ident.isalnum():
+            return None
+        path = self.root / "records" / f"{ident}.json"
+        try:
+            return QuarantineRecord.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValidationError) as exc:
+            raise QuarantineError(f"record {path} is unreadable") from exc
+
+    def _write_record(self, record: QuarantineRecord, *, durable: bool) -> None:
+        data = record.model_dump_json(indent=2).encode()
+        _write_atomic(self.root / "records" / f"{record.id}.json", data, durable=durable)
+
+    def _event(self, event: str, ident: str, **fields: object) -> None:
+        line = json.dumps({"at": _now(), "event": event, "id": ident, **fields}, ensure_ascii=False)
+        # O_APPEND with one write per line: concurrent workers never interleave lines.
+        fd = os.open(self.root / "audit.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)

@@ -1,0 +1,197 @@
+"""The filter service: Postfix's after-queue content filter, several worker processes.
+
+Postfix hands each message to ``scan:[host]:port`` (this service); a worker stores the
+original in the quarantine (fsynced), sanitises it, re-injects the result into Postfix's
+second smtpd and only then answers 250. Any failure answers 451, so Postfix keeps the
+message and retries: nothing is acknowledged before it is stored and re-injected. A
+message retried after a crash is recognised by its quarantine id and not delivered twice.
+
+The parent binds the listening socket once and forks the workers, which all accept on it
+(the kernel hands each connection to an idle worker); a dead worker is replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import logging
+import multiprocessing
+import os
+import signal
+import smtplib
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from email.parser import BytesHeaderParser
+from pathlib import Path
+from types import FrameType
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from pydantic import BaseModel, ConfigDict, Field
+
+from ictinfra.mailsan.errors import ReinjectionError
+from ictinfra.mailsan.policy import SanitisePolicy
+from ictinfra.mailsan.quarantine import Quarantine, load_key
+from ictinfra.mailsan.records import Verdict
+from ictinfra.mailsan.sanitise import sanitise
+from ictinfra.mailsan.text import decode_header_value
+
+log = logging.getLogger("ictinfra.mailsan")
+
+
+class FilterConfig(BaseModel):
+    """How one filter service runs (written by the role, or by the tests' lab)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=10025, ge=1, le=65535)
+    reinject_host: str = "127.0.0.1"
+    reinject_port: int = Field(default=10026, ge=1, le=65535)
+    workers: int = Field(default=2, ge=1, le=64)
+    quarantine_dir: Path
+    policy: SanitisePolicy
+    hostname: str = "mailsan.localdomain"
+    reinject_timeout: float = 60.0
+
+
+def reinject(
+    host: str, port: int, data: bytes, mail_from: str, rcpt_to: Sequence[str], timeout: float
+) -> None:
+    """Hand a message to an SMTP server; raises ReinjectionError unless all were accepted."""
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as client:
+            refused = client.sendmail(mail_from, list(rcpt_to), data)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise ReinjectionError(f"re-injection to {host}:{port} failed: {exc}") from exc
+    if refused:
+        raise ReinjectionError(f"re-injection refused recipients: {sorted(refused)}")
+
+
+class FilterHandler:
+    """aiosmtpd handler: store, sanitise, re-inject, then acknowledge."""
+
+    def __init__(self, config: FilterConfig, quarantine: Quarantine) -> None:
+        self.config = config
+        self.quarantine = quarantine
+
+    async def handle_DATA(  # noqa: N802 - the name aiosmtpd calls
+        self, _server: SMTP, _session: Session, envelope: Envelope
+    ) -> str:
+        raw = envelope.original_content
+        if not isinstance(raw, bytes):
+            return "451 4.3.0 no message content received"
+        try:
+            return self.process(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+        except Exception:  # any failure: Postfix keeps the message and retries
+            log.exception("filter failure; answering 451")
+            return "451 4.3.0 temporary filter failure, please retry"
+
+    def process(self, raw: bytes, mail_from: str, rcpt_to: list[str]) -> str:
+        cfg = self.config
+        record = self.quarantine.store(raw, mail_from, rcpt_to)
+        if record.status == "delivered":
+            return f"250 2.0.0 already delivered as {record.id}"
+        result = sanitise(raw, cfg.policy, quarantine_id=record.id)
+        headers = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(raw[:65536])
+        subject = headers.get("Subject")
+        self.quarantine.record_result(
+            record.id, result, decode_header_value(str(subject)) if subject else None
+        )
+        # A held message's notice goes out with the null sender so it can never bounce back.
+        sender = mail_from if result.verdict is Verdict.DELIVER else ""
+        reinject(
+            cfg.reinject_host,
+            cfg.reinject_port,
+            result.message,
+            sender,
+            rcpt_to,
+            cfg.reinject_timeout,
+        )
+        self.quarantine.mark_delivered(record.id)
+        return f"250 2.0.0 {result.verdict.value} {record.id}"
+
+
+def _worker(config: FilterConfig, sock: socket.socket, key: bytes) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    handler = FilterHandler(config, Quarantine(config.quarantine_dir, key))
+    limit = config.policy.max_message_bytes + 1024 * 1024
+    loop = asyncio.new_event_loop()
+
+    def factory() -> SMTP:
+        return SMTP(
+            handler,
+            hostname=config.hostname,
+            data_size_limit=limit,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="ictinfra-mailsan",
+            loop=loop,
+        )
+
+    server = loop.run_until_complete(loop.create_server(factory, sock=sock))
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+
+
+class Supervisor:
+    """Binds the socket, keeps ``workers`` processes alive, stops them on request."""
+
+    def __init__(self, config: FilterConfig, key: bytes) -> None:
+        self.config = config
+        self.key = key
+        self.sock = socket.create_server(
+            (config.listen_host, config.listen_port), reuse_port=False, backlog=128
+        )
+        self.ctx = multiprocessing.get_context("fork")
+        self.procs: list[multiprocessing.process.BaseProcess] = []
+        self.stopping = False
+
+    def spawn(self) -> None:
+        proc = self.ctx.Process(
+            target=_worker, args=(self.config, self.sock, self.key), daemon=True
+        )
+        proc.start()
+        self.procs.append(proc)
+
+    def run(self) -> int:
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        for _ in range(self.config.workers):
+            self.spawn()
+        log.info("filter on %s:%d, %d workers", *self.sock.getsockname()[:2], self.config.workers)
+        while not self.stopping:
+            time.sleep(0.2)
+            for proc in list(self.procs):
+                if not proc.is_alive():
+                    log.warning("worker %s exited (%s); replacing it", proc.pid, proc.exitcode)
+                    self.procs.remove(proc)
+                    if not self.stopping:
+                        self.spawn()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.join(5)
+        self.sock.close()
+        return 0
+
+
+def serve_forever(config_path: Path) -> int:
+    """Entry point of ``python -m ictinfra.mailsan serve --config FILE``."""
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s mailsan[%(process)d] %(levelname)s %(message)s",
+    )
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    config = FilterConfig.model_validate_json(config_path.read_bytes())
+    key = load_key(config.policy.quarantine_key)
+    os.umask(0o077)
+    return Supervisor(config, key).run()
