@@ -90,3 +90,6 @@ ns = Collection(validate, plan, lint, test)
 from ictinfra.netmig.tasks import ns as netmig_ns  # noqa: E402 - layers register below the marker
 
 ns.add_collection(netmig_ns)
+from ictinfra.cloud.tasks import ns as cloud_ns  # noqa: E402 - layers register below the marker
+
+ns.add_collection(cloud_ns)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from ictinfra.cloud.step import cloud_step
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.ansible import build_ansible_inventory
 from ictinfra.inventory.errors import IctinfraError
@@ -97,6 +98,7 @@ def ansible_step(inv: Inventory) -> StepOutput:
 STEPS: tuple[tuple[str, Step], ...] = (
     ("devices", devices_step),
     ("ansible", ansible_step),
+    ("cloud", cloud_step),
 )
 
 
