@@ -14,7 +14,11 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 if TYPE_CHECKING:
-    from ictinfra.inventory.model import Inventory
+    from collections.abc import Callable
+
+    from ictinfra.inventory.model import Device, Inventory
+    from ictinfra.netmig.credentials import Credentials
+    from ictinfra.netmig.endpoints import Endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INVENTORY = ROOT / "inventory"
@@ -68,5 +72,73 @@ def simulate(
         stop.wait(seconds or None)
 
 
+def _endpoints(inv: Inventory, lab: str | None) -> dict[str, Endpoint]:
+    from ictinfra.netmig.endpoints import inventory_endpoints
+    from ictinfra.netmig.errors import NetmigError
+
+    try:
+        return inventory_endpoints(inv, Path(lab).resolve() if lab else None)
+    except NetmigError as exc:
+        raise Exit(str(exc), code=1) from exc
+
+
+def _credentials(env: str | None) -> Callable[[Inventory, Device], Credentials]:
+    from ictinfra.inventory.model import SecretRef
+    from ictinfra.netmig.credentials import device_credentials, resolve
+
+    if env is None:
+        return device_credentials
+    ref = SecretRef(env=env)
+    return lambda _inv, _dev: resolve(ref)
+
+
+@task(
+    help={
+        "inventory": "inventory folder (default: inventory/)",
+        "hosts": "comma-separated hostnames (default: every device)",
+        "lab": "lab endpoints file from net.simulate (default: production management addresses)",
+        "credentials_env": "variable holding every device's password (default: inventory refs)",
+        "out": "backup repository (default: state/backups)",
+        "workers": "devices backed up at once",
+        "retries": "extra attempts after a transient failure",
+    }
+)
+def backup(
+    c: Context,
+    inventory: str | None = None,
+    hosts: str | None = None,
+    lab: str | None = None,
+    credentials_env: str | None = None,
+    out: str | None = None,
+    workers: int = 16,
+    retries: int = 2,
+) -> None:
+    """Back up running configs in parallel into a git-versioned folder, with diffs per run."""
+    from ictinfra.netmig.backup import backup as run_backup
+    from ictinfra.netmig.errors import NetmigError
+
+    inv = _load(inventory)
+    folder = Path(out).resolve() if out else STATE / "backups"
+    try:
+        run = run_backup(
+            inv,
+            _endpoints(inv, lab),
+            folder,
+            hosts=hosts.split(",") if hosts else None,
+            credentials=_credentials(credentials_env),
+            workers=workers,
+            retries=retries,
+        )
+    except NetmigError as exc:
+        raise Exit(str(exc), code=1) from exc
+    for r in run.results:
+        state = "changed" if r.changed else "same" if r.ok else f"FAILED ({r.error})"
+        print(f"{r.hostname:<24} {state:<10} attempts={r.attempts} {r.seconds:.2f}s")
+    print(f"run {run.run_id}: commit {run.commit}; diff in {folder / 'runs' / run.run_id}")
+    if run.failed:
+        raise Exit(f"{len(run.failed)} device(s) failed", code=1)
+
+
 ns = Collection("net")
 ns.add_task(simulate)
+ns.add_task(backup)

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 from netmiko import BaseConnection, ConnectHandler
+from pydantic import SecretStr
 
 from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.inventory.model import Device
+from ictinfra.netmig.credentials import Credentials
+from ictinfra.netmig.endpoints import Endpoint
 from ictinfra.netmig.sim.server import Fleet, inventory_fleet
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -52,3 +56,11 @@ def connect(fleet: Fleet, hostname: str, **extra: object) -> BaseConnection:
     if ep["device_type"].startswith("cisco"):
         conn.enable()
     return conn
+
+
+def fleet_endpoints(fleet: Fleet) -> dict[str, Endpoint]:
+    return {h: Endpoint(hostname=h, **ep) for h, ep in fleet.endpoints().items()}
+
+
+def lab_credentials(inv: Inventory, dev: Device) -> Credentials:  # noqa: ARG001 - the hook's shape
+    return Credentials(username=USER, password=SecretStr(PASSWORD))

@@ -12,16 +12,24 @@ from ictinfra.netmig.sim.configtree import ConfigTree, Node
 class Faults:
     """Faults injected on demand (mutable on purpose: tests flip them while the fleet runs).
 
-    ``delay``: seconds before every answer (a slow device). ``reject``: regular expressions;
-    a configuration line matching one is refused with the platform's error. ``drop_after``:
-    the connection is cut after this many configuration lines in one session (the lines
-    before it stay applied, as on a real device). ``auth_fail``: every login is refused.
+    ``delay``: seconds before every answer (a slow device), or only before the answers to
+    lines matching ``slow_pattern`` (a device slow to build its config). ``reject``:
+    regular expressions; a configuration line matching one is refused with the platform's
+    error. ``drop_after``: the connection is cut after this many configuration lines in
+    one session (the lines before it stay applied, as on a real device). ``auth_fail``:
+    every login is refused.
     """
 
     delay: float = 0.0
+    slow_pattern: str = ""  # delay only lines matching this (empty: every line)
     reject: tuple[str, ...] = ()
     drop_after: int | None = None
     auth_fail: bool = False
+
+    def delay_for(self, line: str) -> float:
+        if not self.delay or (self.slow_pattern and not re.search(self.slow_pattern, line)):
+            return 0.0
+        return self.delay
 
     def rejects(self, line: str) -> bool:
         return any(re.search(rx, line) for rx in self.reject)

@@ -108,8 +108,9 @@ async def _answer(
     process: asyncssh.SSHServerProcess[str],
     typed: str,
 ) -> None:
-    if dev.faults.delay:
-        await asyncio.sleep(dev.faults.delay)
+    delay = dev.faults.delay_for(typed)
+    if delay:
+        await asyncio.sleep(delay)
     reply = cli.handle(dev, sess, typed)
     if reply.close:
         sess.closed = True
@@ -200,6 +201,11 @@ class Fleet:
         for server in self._servers.values():
             server.close()
         self._servers.clear()
+        # Session handlers still waiting on input end here, not as "destroyed pending" tasks.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def reboot(self, hostname: str, downtime: float = 1.0) -> None:
         """Cut every session, refuse connections for ``downtime`` s, boot from startup."""
