@@ -24,7 +24,11 @@ def _child(inventory: str, out: str, queue: mp.Queue) -> None:  # type: ignore[t
     from ictinfra.plan import run_plan  # noqa: PLC0415
 
     start = time.perf_counter()
-    result = run_plan(Path(inventory), Path(out))
+    try:
+        result = run_plan(Path(inventory), Path(out))
+    except Exception as exc:  # noqa: BLE001 - reported by the parent, which would wait forever
+        queue.put(exc)
+        return
     total = time.perf_counter() - start
     start = time.perf_counter()
     inv = load_inventory(Path(inventory))
@@ -52,6 +56,8 @@ def measure(inventory: Path, out: Path) -> tuple[float, ...]:
     proc.start()
     values = queue.get()
     proc.join()
+    if isinstance(values, Exception):
+        raise SystemExit(f"plan of {inventory} failed: {values}")
     return values
 
 
