@@ -22,7 +22,7 @@ import smtplib
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from types import FrameType
@@ -57,16 +57,28 @@ class FilterConfig(BaseModel):
 
 
 def reinject(
-    host: str, port: int, data: bytes, mail_from: str, rcpt_to: Sequence[str], timeout: float
+    host: str,
+    port: int,
+    data: bytes,
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    timeout: float,
+    on_accepted: Callable[[], None] = lambda: None,
 ) -> None:
-    """Hand a message to an SMTP server; raises ReinjectionError unless all were accepted."""
+    """Hand a message to an SMTP server; raises ReinjectionError unless all were accepted.
+
+    ``on_accepted`` runs the moment the server has taken the message, before QUIT: the
+    gap in which a crash would make Postfix retry an already re-injected message (and so
+    deliver it twice) is then a few microseconds, not a network round trip.
+    """
     try:
         with smtplib.SMTP(host, port, timeout=timeout) as client:
             refused = client.sendmail(mail_from, list(rcpt_to), data)
+            if refused:
+                raise ReinjectionError(f"re-injection refused recipients: {sorted(refused)}")
+            on_accepted()
     except (smtplib.SMTPException, OSError) as exc:
         raise ReinjectionError(f"re-injection to {host}:{port} failed: {exc}") from exc
-    if refused:
-        raise ReinjectionError(f"re-injection refused recipients: {sorted(refused)}")
 
 
 class FilterHandler:
@@ -108,8 +120,8 @@ class FilterHandler:
             sender,
             rcpt_to,
             cfg.reinject_timeout,
+            on_accepted=lambda: self.quarantine.mark_delivered(record.id),
         )
-        self.quarantine.mark_delivered(record.id)
         return f"250 2.0.0 {result.verdict.value} {record.id}"
 
 

@@ -29,6 +29,8 @@ def raw_japanese(charset: str, *, html: bool = False, text: str = JAPANESE) -> b
     codec = {"iso-2022-jp": "iso2022_jp", "shift_jis": "cp932", "euc-jp": "euc_jp"}.get(
         charset, charset
     )
+    # ① and ㈱ exist only in cp932 and Unicode: other charsets get the rest of the text.
+    text = "".join(ch for ch in text if ch.encode(codec, errors="ignore"))
     body = f"<html><body><p>{text}</p></body></html>" if html else text
     subject = base64.b64encode("会議資料のご送付".encode(codec)).decode()
     head = (

@@ -1,0 +1,119 @@
+"""The quarantine: exact originals, encrypted at rest, audited releases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ictinfra.inventory.model import SecretRef
+from ictinfra.mailsan import DEFAULT_POLICY, sanitise
+from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
+from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from tests.mailsan import compose
+
+REF = SecretRef(env="ICTINFRA_QUARANTINE_KEY")
+
+
+@pytest.fixture
+def quarantine(tmp_path: Path) -> Quarantine:
+    return Quarantine(tmp_path / "q", load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()}))
+
+
+def _audit(q: Quarantine) -> list[dict[str, object]]:
+    lines = (q.root / "audit.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_original_is_encrypted_and_decrypts_exactly(quarantine: Quarantine) -> None:
+    raw = compose.raw_japanese("iso-2022-jp", text="機密の本文")
+    rec = quarantine.store(raw, "a@internet.example", ["u@pref.test.example"])
+    sealed = (quarantine.root / "messages" / f"{rec.id}.bin").read_bytes()
+    assert raw not in sealed
+    assert b"From:" not in sealed
+    assert quarantine.original(rec.id) == raw
+    assert (quarantine.root / "messages" / f"{rec.id}.bin").stat().st_mode & 0o077 == 0
+
+
+def test_store_is_idempotent_per_message(quarantine: Quarantine) -> None:
+    raw = compose.message().as_bytes()
+    first = quarantine.store(raw, "a@x.example", ["u@y.example"])
+    again = quarantine.store(raw, "a@x.example", ["u@y.example"])
+    other = quarantine.store(raw, "a@x.example", ["v@y.example"])
+    assert first.id == again.id
+    assert other.id != first.id
+    assert [e["event"] for e in _audit(quarantine)] == ["stored", "stored"]
+
+
+def test_wrong_key_and_tampering_are_detected(quarantine: Quarantine) -> None:
+    rec = quarantine.store(b"Subject: x\r\n\r\nbody\r\n", "a@x.example", ["u@y.example"])
+    other = Quarantine(quarantine.root, load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()}))
+    with pytest.raises(QuarantineError, match="wrong key"):
+        other.original(rec.id)
+    path = quarantine.root / "messages" / f"{rec.id}.bin"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(QuarantineError):
+        quarantine.original(rec.id)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [({}, "not set"), ({"ICTINFRA_QUARANTINE_KEY": "c2hvcnQ="}, "need 32")],
+)
+def test_missing_or_bad_key_fails_closed(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(KeyUnavailableError, match=message):
+        load_key(REF, environ)
+    with pytest.raises(KeyUnavailableError, match="vault"):
+        load_key(SecretRef(vault="mail/quarantine"), environ)
+
+
+def test_audit_records_every_removed_object(quarantine: Quarantine) -> None:
+    exe = Path("/usr/share/clamav-testfiles/clam.exe").read_bytes()
+    raw = compose.with_attachment(exe, "請求書.pdf", "application/pdf")
+    rec = quarantine.store(raw, "a@x.example", ["u@y.example"])
+    result = sanitise(raw, DEFAULT_POLICY, quarantine_id=rec.id)
+    updated = quarantine.record_result(rec.id, result, "件名")
+    assert updated.objects[0].action.value == "removed"
+    events = [e for e in _audit(quarantine) if e["event"] == "object"]
+    assert len(events) == 1
+    assert events[0]["sha256"] == result.objects[0].sha256
+    assert events[0]["size"] == len(exe)
+    assert events[0]["true_type"] == "application/vnd.microsoft.portable-executable"
+    assert quarantine.search("請求書")[0].id == rec.id
+    assert quarantine.search("no-such-thing") == []
+
+
+def test_release_only_by_an_approver_and_audited(quarantine: Quarantine) -> None:
+    raw = compose.message().as_bytes()
+    rec = quarantine.store(raw, "a@x.example", ["u@pref.test.example"])
+    sent: list[tuple[bytes, str, Sequence[str]]] = []
+
+    def deliver(data: bytes, sender: str, rcpts: Sequence[str]) -> None:
+        sent.append((data, sender, rcpts))
+
+    with pytest.raises(ReleaseRefusedError, match="not an authorised approver"):
+        quarantine.release(
+            rec.id, approver="mallory", approvers=["admin01"], reason="x", deliver=deliver
+        )
+    with pytest.raises(ReleaseRefusedError, match="reason"):
+        quarantine.release(
+            rec.id, approver="admin01", approvers=["admin01"], reason=" ", deliver=deliver
+        )
+    assert sent == []
+    done = quarantine.release(
+        rec.id,
+        approver="admin01",
+        approvers=["admin01"],
+        reason="取引先からの正規の見積",
+        deliver=deliver,
+        recipients=["u@internet-zone.example"],
+    )
+    assert sent == [(raw, "a@x.example", ("u@internet-zone.example",))]
+    assert done.releases[0].approver == "admin01"
+    events = [e["event"] for e in _audit(quarantine)]
+    assert events.count("release-refused") == 2
+    assert events[-1] == "released"
