@@ -93,3 +93,6 @@ ns.add_collection(netmig_ns)
 from ictinfra.cloud.tasks import ns as cloud_ns  # noqa: E402 - layers register below the marker
 
 ns.add_collection(cloud_ns)
+from ictinfra.mailsan.tasks import ns as mail_ns  # noqa: E402 - layers register below the marker
+
+ns.add_collection(mail_ns)

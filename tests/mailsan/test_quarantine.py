@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,14 +15,22 @@ from ictinfra.inventory.model import SecretRef
 from ictinfra.mailsan import DEFAULT_POLICY, sanitise
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from tests.conftest import ROOT
 from tests.mailsan import compose
 
 REF = SecretRef(env="ICTINFRA_QUARANTINE_KEY")
 
 
+class _Q(Quarantine):
+    key_for_tests: bytes
+
+
 @pytest.fixture
-def quarantine(tmp_path: Path) -> Quarantine:
-    return Quarantine(tmp_path / "q", load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()}))
+def quarantine(tmp_path: Path) -> _Q:
+    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+    q = _Q(tmp_path / "q", key)
+    q.key_for_tests = key
+    return q
 
 
 def _audit(q: Quarantine) -> list[dict[str, object]]:
@@ -117,3 +128,44 @@ def test_release_only_by_an_approver_and_audited(quarantine: Quarantine) -> None
     events = [e["event"] for e in _audit(quarantine)]
     assert events.count("release-refused") == 2
     assert events[-1] == "released"
+
+
+def test_release_task_refuses_unauthorised_and_audits(
+    quarantine: _Q, minimal_inventory: Path
+) -> None:
+    rec = quarantine.store(compose.message().as_bytes(), "a@x.example", ["u@y.example"])
+    env = {
+        **os.environ,
+        "ICTINFRA_QUARANTINE_KEY": base64.urlsafe_b64encode(quarantine.key_for_tests).decode(),
+    }
+    base = [str(ROOT / "inv"), "mail.release", rec.id, "--folder", str(quarantine.root)]
+    base += ["--inventory", str(minimal_inventory), "--relay", "127.0.0.1:9"]
+    refused = subprocess.run(
+        [*base, "--approver", "mallory", "--reason", "please"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+    )
+    assert refused.returncode == 1
+    assert "not an authorised approver" in refused.stderr
+    listing = subprocess.run(
+        [
+            str(ROOT / "inv"),
+            "mail.quarantine",
+            "--folder",
+            str(quarantine.root),
+            "--inventory",
+            str(minimal_inventory),
+            "--search",
+            "x.example",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+    )
+    assert rec.id in listing.stdout
+    assert _audit(quarantine)[-1]["event"] == "release-refused"
