@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -106,11 +107,13 @@ def read_config() -> StackConfig:
     config = pulumi.Config()
     values: dict[str, Any] = {}
     for key in KEYS:
-        value = config.get_object(key)
-        if value is None:
-            value = config.get(key)
-        if value is not None:
-            values[key] = value
+        raw = config.get(key)
+        if raw is None:
+            continue
+        try:  # structured values (objects, lists, numbers) arrive as JSON text
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
     settings = settings_from_mapping(values, f"stack {pulumi.get_stack()}")
     return StackConfig(settings, config.require_secret(SECRET_KEY), Path.cwd())
 

@@ -1,0 +1,185 @@
+"""Both backends under Pulumi's mocks: the resources match the inventory, the recorded plan
+has parents and dependencies, secrets are masked, and two plans are byte-identical."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from ictinfra.cloud.backends import proxmox, vsphere
+from ictinfra.cloud.errors import PlanRecordError
+from ictinfra.cloud.record import RecordedPlan, record
+from ictinfra.cloud.stacks import discover
+from ictinfra.cloud.step import cloud_step
+from ictinfra.inventory import Inventory
+from tests.cloud.conftest import ROOT, settings
+from tests.cloud.helpers import SECRET, cached, run
+
+VM_TYPES = {"vsphere": vsphere.VM_TYPE, "proxmox": proxmox.VM_TYPE}
+NIC = {"vsphere": "networkInterfaces", "proxmox": "networkDevices"}
+
+
+def _by_urn(plan: RecordedPlan) -> dict[str, Mapping[str, Any]]:
+    return plan.by_urn()
+
+
+def _segment_of(plan: RecordedPlan, vm: Mapping[str, Any], backend: str) -> Mapping[str, Any]:
+    """Follow the VM's NIC dependency to the network resource and up to its Segment."""
+    urns = _by_urn(plan)
+    (net_urn,) = vm["propertyDependencies"][NIC[backend]]
+    return urns[urns[net_urn]["parent"]]
+
+
+@pytest.mark.parametrize("backend", ["vsphere", "proxmox"])
+@pytest.mark.parametrize("inventory", ["minimal", "example"])
+def test_one_vm_per_server_in_its_zone_and_segment(
+    backend: str, inventory: str, request: pytest.FixtureRequest
+) -> None:
+    inv: Inventory = request.getfixturevalue(inventory)
+    plan, built = cached(settings(backend, hosts="all"), inv)
+    vms = plan.of_type(VM_TYPES[backend])
+    servers = {
+        s.name: (x, s)
+        for x in inv.systems
+        if x.consolidation.batch.value != "none"
+        for s in x.servers
+    }
+    assert sorted(v["inputs"]["name"] for v in vms) == sorted(servers)
+    urns = _by_urn(plan)
+    for vm in vms:
+        system, server = servers[vm["inputs"]["name"]]
+        seg = _segment_of(plan, vm, backend)
+        assert seg["type"] == "ictinfra:cloud:Segment"
+        assert seg["inputs"]["segment"] == server.segment
+        assert seg["inputs"]["zone"] == inv.zone_of_segment(server.segment).id
+        parent = urns[vm["parent"]]
+        assert parent["type"] == "ictinfra:cloud:System"
+        assert parent["inputs"]["system"] == system.id
+        host = built.placement.assignment[server.name]
+        if backend == "vsphere":
+            assert vm["inputs"]["numCpus"] == server.vcpu
+            assert vm["inputs"]["memory"] == server.memory_gb * 1024
+            assert vm["inputs"]["hostSystemId"] == f"getHost-{host}"
+            assert [d["size"] for d in vm["inputs"]["disks"]] == [d.size_gb for d in server.disks]
+        else:
+            assert vm["inputs"]["cpu"]["cores"] == server.vcpu
+            assert vm["inputs"]["memory"]["dedicated"] == server.memory_gb * 1024
+            assert vm["inputs"]["nodeName"] == host
+            assert f"backup-{server.backup_class}" in vm["inputs"]["tags"]
+
+
+@pytest.mark.parametrize("backend", ["vsphere", "proxmox"])
+def test_plan_has_parents_dependencies_and_providers(backend: str, example: Inventory) -> None:
+    plan, _ = cached(settings(backend, hosts="all"), example)
+    urns = _by_urn(plan)
+    platform = [r for r in plan.resources if r["type"] == "ictinfra:cloud:Platform"]
+    assert len(platform) == 1
+    for r in plan.resources:
+        if r is not platform[0]:
+            assert r["parent"] in urns, f"{r['urn']} has no recorded parent"
+        for dep in r["dependencies"]:
+            assert dep in urns
+        if r["custom"] and not r["type"].startswith("pulumi:providers:"):
+            assert (
+                urns[r["provider"]]["type"]
+                == f"pulumi:providers:{'proxmoxve' if backend == 'proxmox' else 'vsphere'}"
+            )
+    # layers of intent: the isolation and mail gateway layers hold their systems
+    layers = {r["type"].rsplit(":", 1)[-1]: r for r in plan.resources if "Layer" in r["type"]}
+    assert set(layers) == {"IsolationLayer", "MailGatewayLayer"}
+    for layer in layers.values():
+        children = [r for r in plan.resources if r["parent"] == layer["urn"]]
+        assert {c["inputs"]["system"] for c in children} == set(layer["inputs"]["systems"])
+    # anti-affinity rules depend on the VMs they keep apart
+    rule_type = vsphere.RULE_TYPE if backend == "vsphere" else proxmox.HA_RULE_TYPE
+    rules = plan.of_type(rule_type)
+    groups = {s.anti_affinity for x in example.systems for s in x.servers if s.anti_affinity}
+    assert len(rules) == len(groups)
+    for rule in rules:
+        deps = [urns[u] for u in rule["dependencies"]]
+        assert len(deps) >= 2
+        assert all(d["type"] == VM_TYPES[backend] for d in deps)
+
+
+@pytest.mark.parametrize("backend", ["vsphere", "proxmox"])
+def test_secrets_are_masked_and_plans_are_byte_identical(backend: str, minimal: Inventory) -> None:
+    first, _ = run(settings(backend), minimal)
+    second, _ = run(settings(backend), minimal)
+    text = first.to_json()
+    assert text == second.to_json()
+    assert SECRET not in text
+    provider = next(r for r in first.resources if r["type"].startswith("pulumi:providers:"))
+    assert provider["inputs"]["password"] == "[secret]"
+    assert first.config["password"] == "[secret]"
+    doc = json.loads(text)
+    assert doc["summary"]["resources"] == len(doc["resources"])
+
+
+def test_recorder_masks_secrets_anywhere_in_inputs() -> None:
+    def program() -> None:
+        class Box(pulumi.ComponentResource):
+            def __init__(self) -> None:
+                super().__init__(
+                    "test:index:Box", "box", {"nested": {"token": pulumi.Output.secret("hidden-1")}}
+                )
+
+        Box()
+
+    plan = record("p", "s", program, {})
+    (box,) = plan.of_type("test:index:Box")
+    assert box["inputs"] == {"nested": {"token": "[secret]"}}
+    assert "hidden-1" not in plan.to_json()
+
+
+def test_a_failing_program_is_an_error_naming_the_stack() -> None:
+    def program() -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(PlanRecordError, match="p/s failed under the mocks: boom"):
+        record("p", "s", program, {})
+
+
+def test_every_stack_in_the_repo_plans_the_example_cleanly(example: Inventory) -> None:
+    """What ``./inv plan`` does with the example: every stack, policies, coverage."""
+    refs = discover()
+    assert {r.id for r in refs} >= {"vsphere-prod", "proxmox-prod"}
+    out = cloud_step(example)
+    assert out.problems == ()
+    for ref in refs:
+        doc = json.loads(out.artifacts[f"stacks/{ref.id}.plan.json"])
+        assert doc["stack"] == ref.stack
+        assert doc["resources"]
+
+
+def test_stack_main_reads_config_and_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack's own ``__main__.py``, as the CLI would run it: config from Pulumi
+    settings, the inventory from the configured path, the password as a secret."""
+    stack_dir = tmp_path / "stacks" / "vsphere"
+    shutil.copytree(ROOT / "stacks" / "vsphere", stack_dir)
+    shutil.copytree(ROOT / "tests" / "fixtures" / "minimal", tmp_path / "inventory")
+    ref = next(r for r in discover(tmp_path / "stacks") if r.id == "vsphere-prod")
+    from ictinfra.cloud.config import stack_file_config  # noqa: PLC0415
+
+    _, values, _ = stack_file_config(stack_dir, "prod")
+    monkeypatch.chdir(stack_dir)
+    plan = record(
+        ref.project,
+        "prod",
+        lambda: runpy.run_path(str(stack_dir / "__main__.py")),
+        {**values, "password": SECRET},
+        ("password",),
+    )
+    vms = plan.of_type(vsphere.VM_TYPE)
+    assert len(vms) == 5  # the minimal inventory's servers
+    assert SECRET not in plan.to_json()
+    assert os.environ.get("ICTINFRA_VSPHERE_PASSWORD") is None  # never read from the env

@@ -1,0 +1,119 @@
+"""The cloud step inside ``./inv plan``: artifacts, report section, failing closed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from ictinfra.cloud.automation import missing, run
+from ictinfra.cloud.errors import AutomationUnavailableError
+from ictinfra.cloud.report import load_svg
+from ictinfra.cloud.stacks import discover
+from ictinfra.cloud.step import cloud_step, coverage
+from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.plan import STEPS, PlanError, run_plan
+from tests.cloud.conftest import ROOT
+
+
+def test_cloud_is_a_step_of_the_plan() -> None:
+    assert ("cloud", cloud_step) in STEPS
+
+
+def test_plan_writes_stack_plans_and_a_report_section(
+    minimal_inventory: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "build"
+    result = run_plan(minimal_inventory, out)
+    assert "cloud" in result.sections
+    for ref in discover():
+        plan = json.loads((out / "stacks" / f"{ref.id}.plan.json").read_text(encoding="utf-8"))
+        assert plan["project"] == ref.project
+        assert plan["stack"] == ref.stack
+        placement = json.loads(
+            (out / "stacks" / f"{ref.id}.placement.json").read_text(encoding="utf-8")
+        )
+        assert len(placement["hosts_used"]) >= placement["lower_bound"]
+    report = (out / "report" / "index.html").read_text(encoding="utf-8")
+    assert "Consolidated server cloud" in report
+    assert "vsphere-prod" in report
+    assert "<svg" in report
+    # the same inventory, planned again, gives the same bytes
+    again = tmp_path / "again"
+    run_plan(minimal_inventory, again)
+    for path in sorted((out / "stacks").iterdir()):
+        assert path.read_bytes() == (again / "stacks" / path.name).read_bytes()
+
+
+def test_a_policy_violation_fails_the_plan_and_writes_nothing(
+    minimal_inventory: Path, edit: Callable[[Path, str, str], None], tmp_path: Path
+) -> None:
+    edit(
+        minimal_inventory / "flows.yml",
+        "flows:\n",
+        "flows:\n  - {id: mn-out, source_zone: mynumber, destination_zone: internet, "
+        "services: [{protocol: tcp, port: 443}], via: direct, reason: a mistake}\n",
+    )
+    out = tmp_path / "build"
+    with pytest.raises(PlanError) as err:
+        run_plan(minimal_inventory, out)
+    assert "cloud: vsphere-prod: [mynumber-not-routed-to-internet] My Number VM tax-ap01" in str(
+        err.value
+    )
+    assert not out.exists()
+
+
+def test_an_infeasible_placement_fails_the_plan_with_what_does_not_fit(
+    minimal_inventory: Path, edit: Callable[[Path, str, str], None]
+) -> None:
+    edit(minimal_inventory / "systems.yml", "vcpu: 2, memory_gb: 4", "vcpu: 2, memory_gb: 4000")
+    out = cloud_step(load_inventory(minimal_inventory))
+    assert any("fit no host at all: bastion-01" in p for p in out.problems)
+
+
+def test_coverage_finds_servers_in_no_or_two_production_stacks(minimal: Inventory) -> None:
+    names = sorted(s.name for x in minimal.systems for s in x.servers)
+    assert coverage(minimal, {"a": names}) == []
+    problems = coverage(minimal, {"a": names[1:], "b": names[:2]})
+    assert f"server {names[0]} is in no production stack" not in problems
+    assert f"server {names[1]} is in 2 production stacks: a, b" in problems
+    assert f"server {names[2]} is in no production stack" not in problems
+    assert coverage(minimal, {"a": names[1:]}) == [f"server {names[0]} is in no production stack"]
+
+
+def test_load_picture_is_well_formed_svg(minimal: Inventory) -> None:
+    ref = next(r for r in discover() if r.id == "vsphere-prod")
+    from ictinfra.cloud.stacks import run_offline  # noqa: PLC0415
+
+    placement = run_offline(ref, minimal).placement
+    root = ET.fromstring(str(load_svg("load <&>", placement)))  # noqa: S314  (our own SVG)
+    assert root.tag.endswith("svg")
+    titles = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    assert len(titles) == 3 * len(placement.loads)
+
+
+def test_preview_without_a_cli_names_everything_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = next(r for r in discover() if r.id == "vsphere-prod")
+    gaps = missing(ref, env={}, which=lambda _: None)
+    assert len(gaps) == 3
+    assert "Pulumi CLI" in gaps[0]
+    assert "PULUMI_CONFIG_PASSPHRASE" in gaps[1]
+    assert gaps[2].startswith("ICTINFRA_VSPHERE_PASSWORD")
+    assert (
+        missing(
+            ref,
+            env={"PULUMI_CONFIG_PASSPHRASE": "x", "ICTINFRA_VSPHERE_PASSWORD": "y"},
+            which=lambda _: "/usr/bin/pulumi",
+        )
+        == []
+    )
+    if shutil.which("pulumi") is None:  # the real path, on a machine without the CLI
+        monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+        with pytest.raises(
+            AutomationUnavailableError, match="cannot preview vsphere-prod: missing"
+        ):
+            run(ref, ROOT / "build" / "pulumi-state-test", deploy=False)
