@@ -1,0 +1,135 @@
+"""End-to-end mail throughput: Postfix alone vs Postfix + the sanitising filter, same run.
+
+    .venv/bin/python bench/mail_throughput.py [--count N] [--workers W] [--senders S]
+
+For each of two kinds of mail (small text; HTML with a PDF attachment) it starts a
+throw-away Postfix on loopback (ictinfra.mailsan.lab), injects N messages over SMTP with S
+parallel clients, and measures the time until all N are in the Maildir and the queue is
+empty; then the same with the filter service (W workers) in the path. It prints messages
+per second and the ratio filter/alone (goal: at least 0.5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import smtplib
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pikepdf
+
+from ictinfra.mailsan import DEFAULT_POLICY
+from ictinfra.mailsan.lab import FilterProcess, PostfixLab, free_port
+from ictinfra.mailsan.quarantine import new_key
+from ictinfra.mailsan.service import FilterConfig
+
+DOMAIN = "lgwan.lab.invalid"
+
+
+def small(i: int) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "sender@internet.example"
+    msg["To"] = f"user@{DOMAIN}"
+    msg["Subject"] = f"small {i}"
+    msg.set_content(f"短い本文です。 message {i}\nhttps://example.com/{i}\n")
+    return msg.as_bytes()
+
+
+def _pdf() -> bytes:
+    pdf = pikepdf.new()
+    for _ in range(2):
+        pdf.add_blank_page(page_size=(595, 842))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
+
+
+def html_pdf(i: int) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "sender@internet.example"
+    msg["To"] = f"user@{DOMAIN}"
+    msg["Subject"] = f"html+pdf {i}"
+    rows = "".join(f"<tr><td>{r}</td><td>項目 {r}</td></tr>" for r in range(200))
+    msg.set_content("see html")
+    msg.add_alternative(
+        f"<html><body><p>資料 {i}</p><a href='https://e.example/{i}'>link</a>"
+        f"<table>{rows}</table></body></html>",
+        subtype="html",
+    )
+    msg.add_attachment(PDF, maintype="application", subtype="pdf", filename=f"doc{i}.pdf")
+    return msg.as_bytes()
+
+
+def run(kind: str, count: int, senders: int, workers: int | None) -> float:
+    make = small if kind == "small" else html_pdf
+    messages = [make(i) for i in range(count)]
+    root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
+    filter_port = free_port() if workers else None
+    lab = PostfixLab(root / "postfix", DEFAULT_POLICY, filter_port=filter_port)
+    service = None
+    try:
+        lab.start()
+        if filter_port is not None and workers:
+            config = FilterConfig(
+                listen_port=filter_port,
+                reinject_port=lab.reinject_port,
+                workers=workers,
+                quarantine_dir=root / "quarantine",
+                policy=DEFAULT_POLICY,
+            )
+            service = FilterProcess(root / "filter", config, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+            service.start()
+
+        def send(chunk: list[bytes]) -> None:
+            with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=60) as client:
+                for raw in chunk:
+                    client.sendmail("sender@internet.example", [f"user@{DOMAIN}"], raw)
+
+        chunks = [messages[i::senders] for i in range(senders)]
+        start = time.monotonic()
+        with ThreadPoolExecutor(senders) as pool:
+            list(pool.map(send, chunks))
+        while len(lab.delivered()) < count or lab.queued():
+            time.sleep(0.05)
+            if time.monotonic() - start > 900:
+                raise SystemExit(f"{kind}: only {len(lab.delivered())} of {count} delivered")
+        return count / (time.monotonic() - start)
+    finally:
+        if service is not None:
+            service.stop()
+        lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--senders", type=int, default=4)
+    args = parser.parse_args()
+    print(
+        f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter workers"
+    )
+    for kind in ("small", "html+pdf"):
+        alone = run(kind, args.count, args.senders, None)
+        filtered = run(kind, args.count, args.senders, args.workers)
+        print(
+            f"{kind:9} Postfix alone {alone:7.1f} msg/s | Postfix + filter {filtered:7.1f} msg/s"
+            f" | ratio {filtered / alone:.2f} (goal >= 0.50)"
+        )
+
+
+if __name__ == "__main__":
+    main()
