@@ -139,6 +139,55 @@ def backup(
         raise Exit(f"{len(run.failed)} device(s) failed", code=1)
 
 
+@task(
+    help={
+        "source_file": "the old device's configuration",
+        "from_": "its platform (cisco_ios, cisco_xe, yamaha)",
+        "to": "the replacement's platform (cisco_ios, cisco_xe, nec_ix)",
+        "map": "interface renames, e.g. lan1=GigaEthernet0.0,lan2=GigaEthernet1.0",
+        "waive": "regular expression of unsupported lines to accept (repeatable)",
+        "hostname": "the new hostname (default: the source's)",
+    },
+    iterable=["waive"],
+)
+def translate(
+    c: Context,
+    source_file: str,
+    from_: str,
+    to: str,
+    map: str | None = None,  # noqa: A002 - the option reviewers type
+    waive: list[str] | None = None,
+    hostname: str | None = None,
+) -> None:
+    """Translate a config file to another platform; print it and the line accounting."""
+    from ictinfra.inventory.model import Platform
+    from ictinfra.netmig.errors import NetmigError
+    from ictinfra.netmig.translate import accounting_report, translate_text
+
+    try:
+        text = Path(source_file).read_text(encoding="utf-8")
+        pairs = [p.split("=", 1) for p in map.split(",")] if map else []
+        result = translate_text(
+            text,
+            Platform(from_),
+            Platform(to),
+            interface_map=dict(pairs),
+            hostname=hostname or "",
+            waivers=tuple(f"re:{w}" for w in waive or ()),
+        )
+    except (OSError, ValueError, NetmigError) as exc:
+        raise Exit(f"translate: {exc}", code=2) from exc
+    if result.config:
+        print(result.config, end="")
+    print(accounting_report(result), end="")
+    if not result.ok:
+        raise Exit(
+            f"{len(result.blocking)} unsupported line(s): nothing rendered (waive or extend)",
+            code=1,
+        )
+
+
 ns = Collection("net")
 ns.add_task(simulate)
 ns.add_task(backup)
+ns.add_task(translate)

@@ -1,0 +1,143 @@
+"""The neutral device model between a parsed old configuration and the rendered new one.
+
+Frozen pydantic models: parsers build them, the merge with the inventory and the renderer
+return new objects and never change the ones they are given. Every source line the
+parser saw is in ``Translation.accounting`` with what became of it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+ANY = ipaddress.IPv4Network("0.0.0.0/0")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PortMatch(Model):
+    op: Literal["eq", "neq", "gt", "lt", "range"]
+    ports: tuple[int, ...]
+
+
+class AclEntry(Model):
+    action: Literal["permit", "deny"]
+    protocol: str = "ip"  # ip, tcp, udp, icmp, or an IP protocol number
+    source: ipaddress.IPv4Network = ANY
+    source_port: PortMatch | None = None
+    destination: ipaddress.IPv4Network = ANY
+    destination_port: PortMatch | None = None
+    established: bool = False
+    log: bool = False
+
+
+class Acl(Model):
+    name: str
+    kind: Literal["standard", "extended"]
+    entries: tuple[AclEntry, ...]
+
+
+class Vlan(Model):
+    id: int
+    name: str = ""
+
+
+class Interface(Model):
+    name: str
+    description: str = ""
+    addresses: tuple[ipaddress.IPv4Interface, ...] = ()  # the first is the primary
+    shutdown: bool = False
+    mode: Literal["routed", "access", "trunk"] = "routed"
+    switchport: bool | None = None  # None: the platform's default for this port
+    access_vlan: int | None = None
+    trunk_vlans: tuple[int, ...] = ()
+    native_vlan: int | None = None
+    acl_in: str | None = None
+    acl_out: str | None = None
+    ospf_area: int | None = None  # YAMAHA style: the interface is in this OSPF area
+
+
+class StaticRoute(Model):
+    prefix: ipaddress.IPv4Network
+    next_hop: ipaddress.IPv4Address | None = None
+    interface: str | None = None
+    distance: int = 1
+    name: str = ""
+
+
+class OspfNetwork(Model):
+    network: ipaddress.IPv4Network
+    area: int
+
+
+class Ospf(Model):
+    process: int = 1
+    router_id: ipaddress.IPv4Address | None = None
+    networks: tuple[OspfNetwork, ...] = ()
+    passive_interfaces: tuple[str, ...] = ()
+
+
+class SnmpCommunity(Model):
+    name: str
+    access: Literal["ro", "rw"] = "ro"
+    acl: str | None = None
+
+
+class NeutralDevice(Model):
+    hostname: str = ""
+    domain: str = ""
+    name_servers: tuple[ipaddress.IPv4Address, ...] = ()
+    ntp_servers: tuple[ipaddress.IPv4Address, ...] = ()
+    syslog_hosts: tuple[ipaddress.IPv4Address, ...] = ()
+    snmp_location: str = ""
+    snmp_contact: str = ""
+    snmp_communities: tuple[SnmpCommunity, ...] = ()
+    banner: str = ""
+    vlans: tuple[Vlan, ...] = ()
+    interfaces: tuple[Interface, ...] = ()
+    static_routes: tuple[StaticRoute, ...] = ()
+    ospf: Ospf | None = None
+    acls: tuple[Acl, ...] = ()
+
+
+class Outcome(StrEnum):
+    TRANSLATED = "translated"
+    DROPPED = "dropped"
+    UNSUPPORTED = "unsupported"
+    WAIVED = "waived"  # unsupported, accepted by the inventory's waive_unsupported
+
+
+class LineAccount(Model):
+    number: int  # 1-based line in the source
+    text: str  # secrets masked
+    outcome: Outcome
+    feature: str = ""  # what the line configures (for translated lines and target checks)
+    reason: str = ""  # why dropped / unsupported
+    scope: str = ""  # the interface the line belongs to, if any
+
+
+class Translation(Model):
+    source_platform: str
+    target_platform: str
+    device: NeutralDevice
+    accounting: tuple[LineAccount, ...]
+    config: str = ""  # the rendered target configuration (empty when blocked)
+
+    @property
+    def blocking(self) -> tuple[LineAccount, ...]:
+        return tuple(a for a in self.accounting if a.outcome is Outcome.UNSUPPORTED)
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocking
+
+    def counts(self) -> dict[str, int]:
+        out = {o.value: 0 for o in Outcome}
+        for a in self.accounting:
+            out[a.outcome.value] += 1
+        return out

@@ -1,0 +1,1 @@
+"""Configuration parsers, one per source platform family, into the neutral model."""

@@ -1,0 +1,464 @@
+"""Cisco IOS / IOS-XE running configuration -> neutral model, every line accounted for."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ictinfra.netmig.model import ANY as ANY_NET
+from ictinfra.netmig.model import (
+    Acl,
+    AclEntry,
+    Interface,
+    NeutralDevice,
+    Ospf,
+    OspfNetwork,
+    SnmpCommunity,
+    StaticRoute,
+    Vlan,
+)
+from ictinfra.netmig.parsers.common import Accountant, Block, blocks, port_match
+from ictinfra.netmig.parsers.common import wildcard_network as wnet
+
+IP = r"\d+\.\d+\.\d+\.\d+"
+
+# Lines with no meaning on the replacement, each with the reason a reviewer reads.
+DROP: tuple[tuple[str, str], ...] = (
+    (r"^(!.*|)$", "comment or separator"),
+    (r"^end$", "end of configuration"),
+    (r"^Building configuration", "device output header"),
+    (r"^Current configuration", "device output header"),
+    (r"^version ", "software version, set by the device's image"),
+    (
+        r"^boot(-start-marker|-end-marker| system )",
+        "boot image settings belong to the old hardware",
+    ),
+    (
+        r"^(no )?service (timestamps|password-encryption|pad|tcp-keepalives|config|compress)",
+        "IOS service defaults; the replacement's baseline applies",
+    ),
+    (
+        r"^(enable (secret|password)|username) ",
+        "credentials are provisioned from the inventory's secret reference",
+    ),
+    (r"^(no )?ip (cef|subnet-zero|classless)$", "IOS default forwarding behaviour"),
+    (r"^no ip domain[- ]lookup$", "name lookup of mistyped commands: a CLI default"),
+    (
+        r"^(memory-size|card|license|platform|diagnostic|redundancy|hw-module|ip routing$)",
+        "hardware or licence specific to the old device",
+    ),
+    (r"^ip ssh version 2$", "SSHv2 is the replacement's only SSH version"),
+    (
+        r"^logging (buffered|console|monitor|trap|rate-limit)",
+        "local log levels follow the replacement's baseline",
+    ),
+    (r"^(no )?cdp run$", "neighbour discovery follows the replacement's baseline"),
+    (r"^clock timezone ", "time zone is set by the replacement's baseline (JST)"),
+    (r"^control-plane$", "empty control-plane section"),
+    (r"^(scheduler|ntp clock-period) ", "device-specific timing value"),
+    (r"^mmi ", "device-specific MMI polling settings"),
+    (
+        r"^(no )?spanning-tree (mode|extend|vlan \S+ priority)",
+        "spanning tree follows the replacement's baseline",
+    ),
+    (r"^vtp ", "VTP is not used on the replacement (VLANs are configured explicitly)"),
+    (r"^ip source-route$", "source routing: insecure default, off on the replacement"),
+    (r"^ip forward-protocol nd$", "IOS default printed in every configuration"),
+    (r"^multilink bundle-name authenticated$", "IOS default printed in every configuration"),
+)
+LINE_CHILD_DROP = (
+    r"^(exec-timeout|logging synchronous|login|transport (input|output)|stopbits|password"
+    r"|privilege|session-timeout|length|width)\b",
+    "management line settings follow the replacement's baseline",
+)
+INTERFACE_DROP = (
+    (
+        r"^(no )?(negotiation auto|media-type|mdix auto|load-interval|no keepalive|keepalive)\b",
+        "physical-layer default of the old hardware",
+    ),
+    (
+        r"^switchport trunk encapsulation dot1q$",
+        "802.1Q is the only trunk encapsulation of the replacement",
+    ),
+    (r"^(no )?cdp enable$", "neighbour discovery follows the replacement's baseline"),
+    (r"^ip route-cache", "switching path of the old IOS"),
+)
+
+
+@dataclass
+class _Builder:
+    hostname: str = ""
+    domain: str = ""
+    name_servers: list[ipaddress.IPv4Address] = field(default_factory=list)
+    ntp: list[ipaddress.IPv4Address] = field(default_factory=list)
+    syslog: list[ipaddress.IPv4Address] = field(default_factory=list)
+    location: str = ""
+    contact: str = ""
+    communities: list[SnmpCommunity] = field(default_factory=list)
+    banner: str = ""
+    vlans: list[Vlan] = field(default_factory=list)
+    interfaces: list[Interface] = field(default_factory=list)
+    routes: list[StaticRoute] = field(default_factory=list)
+    ospf: Ospf | None = None
+    acls: dict[str, Acl] = field(default_factory=dict)
+
+    def device(self) -> NeutralDevice:
+        return NeutralDevice(
+            hostname=self.hostname,
+            domain=self.domain,
+            name_servers=tuple(self.name_servers),
+            ntp_servers=tuple(self.ntp),
+            syslog_hosts=tuple(self.syslog),
+            snmp_location=self.location,
+            snmp_contact=self.contact,
+            snmp_communities=tuple(self.communities),
+            banner=self.banner,
+            vlans=tuple(self.vlans),
+            interfaces=tuple(self.interfaces),
+            static_routes=tuple(self.routes),
+            ospf=self.ospf,
+            acls=tuple(self.acls.values()),
+        )
+
+
+def _drop_reason(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
+    return next((reason for rx, reason in table if re.match(rx, text)), None)
+
+
+def _address(spec: list[str]) -> tuple[ipaddress.IPv4Network, list[str]]:
+    """An IOS address spec at the head of ``spec``: any | host A | A W. Returns the rest."""
+    if spec[0] == "any":
+        return ANY_NET, spec[1:]
+    if spec[0] == "host":
+        return ipaddress.IPv4Network(f"{spec[1]}/32"), spec[2:]
+    if len(spec) > 1 and re.fullmatch(IP, spec[1]):
+        return wnet(spec[0], spec[1]), spec[2:]
+    return ipaddress.IPv4Network(f"{spec[0]}/32"), spec[1:]
+
+
+def _ports(rest: list[str]) -> tuple[object, list[str]]:
+    if rest and rest[0] in {"eq", "neq", "gt", "lt"}:
+        op = rest[0]
+        values = []
+        rest = rest[1:]
+        while (
+            rest
+            and rest[0] not in {"any", "host", "log", "established"}
+            and not re.fullmatch(IP, rest[0])
+        ):
+            values.append(rest[0])
+            rest = rest[1:]
+            if op != "eq":
+                break
+        return port_match(op, values), rest
+    if rest and rest[0] == "range":
+        return port_match("range", rest[1:3]), rest[3:]
+    return None, rest
+
+
+def parse_acl_entry(words: list[str], kind: str) -> AclEntry:
+    """One IOS ACL entry (without sequence number); raises ValueError on what it cannot read."""
+    action, rest = words[0], words[1:]
+    if action not in {"permit", "deny"}:
+        raise ValueError(f"not an ACL entry: {' '.join(words)}")
+    log = False
+    if rest and rest[-1] in {"log", "log-input"}:
+        log, rest = True, rest[:-1]
+    if kind == "standard":
+        source, rest = _address(rest)
+        if rest:
+            raise ValueError(f"unexpected {' '.join(rest)}")
+        return AclEntry(action=action, source=source, log=log)
+    protocol, rest = rest[0], rest[1:]
+    source, rest = _address(rest)
+    sport, rest = _ports(rest) if protocol in {"tcp", "udp"} else (None, rest)
+    destination, rest = _address(rest)
+    dport, rest = _ports(rest) if protocol in {"tcp", "udp"} else (None, rest)
+    established = False
+    if rest == ["established"] and protocol == "tcp":
+        established, rest = True, []
+    if rest:
+        raise ValueError(f"unsupported ACL option {' '.join(rest)}")
+    return AclEntry(
+        action=action,
+        protocol=protocol,
+        source=source,
+        source_port=sport,
+        destination=destination,
+        destination_port=dport,
+        established=established,
+        log=log,
+    )
+
+
+def _numbered_kind(number: int) -> str:
+    return "standard" if number < 100 or 1300 <= number <= 1999 else "extended"
+
+
+def parse_ios(text: str) -> tuple[NeutralDevice, Accountant]:
+    b = _Builder()
+    acct = Accountant()
+    for block in blocks(text):
+        _top(block, b, acct)
+    return b.device(), acct
+
+
+def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912, PLR0915 - a dispatch table in code
+    n, t = block.number, block.text
+    handlers: tuple[
+        tuple[str, Callable[[Block, re.Match[str], _Builder, Accountant], None]], ...
+    ] = (
+        (r"^interface (\S+)$", _interface),
+        (r"^vlan (\d+)$", _vlan),
+        (r"^router ospf (\d+)$", _ospf),
+        (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
+        (r"^line ", _line),
+        (r"^banner (motd|login|exec) ", _banner),
+    )
+    for rx, handler in handlers:
+        m = re.match(rx, t)
+        if m:
+            handler(block, m, b, acct)
+            return
+    reason = _drop_reason(t, DROP)
+    if reason is not None:
+        acct.dropped(n, t, reason)
+        _children_unsupported(block, acct, "inside a dropped section")
+        return
+    if block.children:
+        acct.unsupported(n, t, "section not supported by the translator")
+        _children_unsupported(block, acct, "inside an unsupported section")
+        return
+    if m := re.match(r"^hostname (\S+)$", t):
+        b.hostname = m.group(1)
+        acct.translated(n, t, "hostname")
+    elif m := re.match(r"^ip domain[- ]name (\S+)$", t):
+        b.domain = m.group(1)
+        acct.translated(n, t, "domain")
+    elif m := re.match(rf"^ip name-server((?: {IP})+)$", t):
+        b.name_servers += [ipaddress.IPv4Address(a) for a in m.group(1).split()]
+        acct.translated(n, t, "dns")
+    elif m := re.match(rf"^ntp server ({IP})( prefer)?$", t):
+        b.ntp.append(ipaddress.IPv4Address(m.group(1)))
+        acct.translated(n, t, "ntp")
+    elif m := re.match(rf"^logging (?:host )?({IP})$", t):
+        b.syslog.append(ipaddress.IPv4Address(m.group(1)))
+        acct.translated(n, t, "syslog")
+    elif m := re.match(r"^snmp-server location (.+)$", t):
+        b.location = m.group(1)
+        acct.translated(n, t, "snmp_location")
+    elif m := re.match(r"^snmp-server contact (.+)$", t):
+        b.contact = m.group(1)
+        acct.translated(n, t, "snmp_contact")
+    elif m := re.match(r"^snmp-server community (\S+) (RO|RW)(?: (\S+))?$", t):
+        access = "ro" if m.group(2) == "RO" else "rw"
+        b.communities.append(SnmpCommunity(name=m.group(1), access=access, acl=m.group(3)))
+        acct.translated(n, t, "snmp_community")
+    elif m := re.match(
+        rf"^ip route ({IP}) ({IP}) (\S+)(?: ({IP}))?(?: (\d+))?(?: name (\S+))?$", t
+    ):
+        _route(n, t, m, b, acct)
+    elif m := re.match(r"^access-list (\d+) (remark .*|(?:permit|deny) .*)$", t):
+        number = int(m.group(1))
+        if m.group(2).startswith("remark"):
+            acct.dropped(n, t, "ACL remark (a comment)")
+            return
+        name = str(number)
+        kind = _numbered_kind(number)
+        try:
+            entry = parse_acl_entry(m.group(2).split(), kind)
+        except (ValueError, IndexError) as exc:
+            acct.unsupported(n, t, f"ACL entry not understood: {exc}")
+            return
+        acl = b.acls.get(name, Acl(name=name, kind=kind, entries=()))
+        b.acls[name] = acl.model_copy(update={"entries": (*acl.entries, entry)})
+        acct.translated(n, t, "acl")
+    else:
+        acct.unsupported(n, t, "no translation rule for this command")
+
+
+def _children_unsupported(block: Block, acct: Accountant, reason: str) -> None:
+    for cn, ct in block.children:
+        acct.unsupported(cn, ct, reason)
+
+
+def _route(n: int, t: str, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    prefix = wnet(
+        m.group(1), str(ipaddress.IPv4Address(int(ipaddress.IPv4Address(m.group(2))) ^ 0xFFFFFFFF))
+    )
+    target = m.group(3)
+    hop: ipaddress.IPv4Address | None
+    if re.fullmatch(IP, target):
+        hop, iface = ipaddress.IPv4Address(target), None
+        if m.group(4):
+            acct.unsupported(n, t, "unexpected second next hop")
+            return
+    else:
+        iface = target
+        hop = ipaddress.IPv4Address(m.group(4)) if m.group(4) else None
+    b.routes.append(
+        StaticRoute(
+            prefix=prefix,
+            next_hop=hop,
+            interface=iface,
+            distance=int(m.group(5) or 1),
+            name=m.group(6) or "",
+        )
+    )
+    acct.translated(n, t, "static_route" if iface is None else "static_route_interface")
+
+
+def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912, PLR0915 - one rule per child command
+    name = m.group(1)
+    acct.translated(block.number, block.text, "interface", scope=name)
+    fields: dict[str, object] = {"name": name}
+    addresses: list[ipaddress.IPv4Interface] = []
+    for n, t in block.children:
+        reason = _drop_reason(t, INTERFACE_DROP)
+        if reason is not None:
+            acct.dropped(n, t, reason, scope=name)
+            continue
+        if mm := re.match(r"^description (.+)$", t):
+            fields["description"] = mm.group(1)
+            acct.translated(n, t, "interface_description", scope=name)
+        elif mm := re.match(rf"^ip address ({IP}) ({IP})( secondary)?$", t):
+            iface = ipaddress.IPv4Interface(f"{mm.group(1)}/{mm.group(2)}")
+            if mm.group(3):
+                addresses.append(iface)
+                acct.translated(n, t, "interface_secondary", scope=name)
+            else:
+                addresses.insert(0, iface)
+                acct.translated(n, t, "interface_address", scope=name)
+        elif t == "no ip address":
+            acct.dropped(n, t, "no address is the default", scope=name)
+        elif t == "shutdown":
+            fields["shutdown"] = True
+            acct.translated(n, t, "interface_shutdown", scope=name)
+        elif t == "no shutdown":
+            acct.translated(n, t, "interface_shutdown", scope=name)
+        elif t == "no switchport":
+            fields["switchport"] = False
+            acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(r"^switchport mode (access|trunk)$", t):
+            fields["mode"] = mm.group(1)
+            fields["switchport"] = True
+            acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(r"^switchport access vlan (\d+)$", t):
+            fields["access_vlan"] = int(mm.group(1))
+            fields.setdefault("mode", "access")
+            acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(r"^switchport trunk allowed vlan ([\d,-]+)$", t):
+            fields["trunk_vlans"] = _vlan_list(mm.group(1))
+            acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(r"^switchport trunk native vlan (\d+)$", t):
+            fields["native_vlan"] = int(mm.group(1))
+            acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(r"^ip access-group (\S+) (in|out)$", t):
+            fields[f"acl_{mm.group(2)}"] = mm.group(1)
+            acct.translated(n, t, "acl_binding", scope=name)
+        else:
+            acct.unsupported(n, t, f"interface command not supported (in {name})", scope=name)
+    if addresses:
+        fields["addresses"] = tuple(addresses)
+    b.interfaces.append(Interface.model_validate(fields))
+
+
+def _vlan_list(text: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return tuple(out)
+
+
+def _vlan(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    name = ""
+    acct.translated(block.number, block.text, "vlan")
+    for n, t in block.children:
+        if mm := re.match(r"^name (\S+)$", t):
+            name = mm.group(1)
+            acct.translated(n, t, "vlan")
+        else:
+            acct.unsupported(n, t, "VLAN option not supported")
+    b.vlans.append(Vlan(id=int(m.group(1)), name=name))
+
+
+def _ospf(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    acct.translated(block.number, block.text, "ospf")
+    rid: ipaddress.IPv4Address | None = None
+    nets: list[OspfNetwork] = []
+    passive: list[str] = []
+    for n, t in block.children:
+        if mm := re.match(rf"^router-id ({IP})$", t):
+            rid = ipaddress.IPv4Address(mm.group(1))
+            acct.translated(n, t, "ospf")
+        elif mm := re.match(rf"^network ({IP}) ({IP}) area (\d+)$", t):
+            nets.append(OspfNetwork(network=wnet(mm.group(1), mm.group(2)), area=int(mm.group(3))))
+            acct.translated(n, t, "ospf")
+        elif mm := re.match(r"^passive-interface (\S+)$", t):
+            passive.append(mm.group(1))
+            acct.translated(n, t, "ospf_passive")
+        elif re.match(r"^(log-adjacency-changes|auto-cost reference-bandwidth)", t):
+            acct.dropped(n, t, "OSPF logging/cost default of the replacement")
+        else:
+            acct.unsupported(n, t, "OSPF option not supported")
+    b.ospf = Ospf(
+        process=int(m.group(1)),
+        router_id=rid,
+        networks=tuple(nets),
+        passive_interfaces=tuple(passive),
+    )
+
+
+def _named_acl(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    kind, name = m.group(1), m.group(2)
+    acct.translated(block.number, block.text, "acl")
+    entries: list[AclEntry] = []
+    for n, t in block.children:
+        words = t.split()
+        if words and words[0].isdigit():
+            words = words[1:]
+        if words and words[0] == "remark":
+            acct.dropped(n, t, "ACL remark (a comment)")
+            continue
+        try:
+            entries.append(parse_acl_entry(words, kind))
+        except (ValueError, IndexError) as exc:
+            acct.unsupported(n, t, f"ACL entry not understood: {exc}")
+            continue
+        acct.translated(n, t, "acl")
+    b.acls[name] = Acl(name=name, kind=kind, entries=tuple(entries))
+
+
+def _line(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:  # noqa: ARG001 - handler shape
+    acct.dropped(block.number, block.text, "management lines follow the replacement's baseline")
+    rx, reason = LINE_CHILD_DROP
+    for n, t in block.children:
+        if re.match(rx, t):
+            acct.dropped(n, t, reason)
+        else:
+            acct.unsupported(n, t, "line option not supported (e.g. access-class needs review)")
+
+
+def _banner(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    if m.group(1) != "motd":
+        acct.unsupported(block.number, block.text, f"banner {m.group(1)} not supported")
+        _children_unsupported(block, acct, "inside an unsupported banner")
+        return
+    delim = (
+        block.text.split(maxsplit=2)[2][:2]
+        if "^C" in block.text
+        else block.text.split(maxsplit=2)[2][:1]
+    )
+    first = block.text.split(maxsplit=2)[2][len(delim) :]
+    lines = [first] if first and delim not in first else []
+    if delim in first:
+        lines = [first.split(delim)[0]]
+    for _, t in block.children:
+        lines.append(t.split(delim)[0] if delim in t else t)
+    b.banner = "\n".join(line for line in lines if line).strip("\n")
+    acct.translated(block.number, block.text, "banner")
+    for n, t in block.children:
+        acct.translated(n, t, "banner")

@@ -1,0 +1,236 @@
+"""Translation: fail closed, counts preserved, on public configurations nobody here wrote."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ictinfra.inventory import Inventory
+from ictinfra.inventory.model import Platform
+from ictinfra.netmig.errors import TranslateError
+from ictinfra.netmig.model import NeutralDevice, Outcome
+from ictinfra.netmig.parsers.ios import parse_ios
+from ictinfra.netmig.translate import translate_device, translate_text
+from ictinfra.render.devices import render_device
+
+PUBLIC = Path(__file__).parent / "fixtures" / "public"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _counts(nd: NeutralDevice) -> dict[str, int]:
+    return {
+        "interfaces": len(nd.interfaces),
+        "addresses": sum(len(i.addresses) for i in nd.interfaces),
+        "routes": len(nd.static_routes),
+        "acl_entries": sum(len(a.entries) for a in nd.acls),
+        "acl_bindings": sum(
+            (i.acl_in is not None) + (i.acl_out is not None) for i in nd.interfaces
+        ),
+        "ospf_networks": len(nd.ospf.networks) if nd.ospf else 0,
+    }
+
+
+def test_ios_to_xe_of_the_inventory_gives_the_replacement_config(inventory: Inventory) -> None:
+    new = inventory.devices_by_hostname["ho-core-11"]
+    old = inventory.devices_by_hostname["ho-core-01"]
+    t = translate_device(inventory, new, render_device(inventory, old))
+    assert t.ok
+    assert t.config == render_device(inventory, new)
+
+
+def test_yamaha_to_nec_merges_interface_map_and_new_addresses(inventory: Inventory) -> None:
+    new = inventory.devices_by_hostname["iga-rt-11"]
+    old = inventory.devices_by_hostname["iga-rt-01"]
+    t = translate_device(inventory, new, render_device(inventory, old))
+    assert t.ok, t.blocking
+    want = render_device(inventory, new).splitlines()
+    got = t.config.splitlines()
+    # The translation carries one fact the inventory render has no key for: the domain.
+    assert [line for line in got if line not in want] == [
+        "dns-resolver domain-name pref.test.example"
+    ]
+    assert [line for line in want if line not in got] == []
+
+
+def test_every_source_line_is_accounted_for() -> None:
+    text = (PUBLIC / "batfish_as2dept1.cfg").read_text(encoding="utf-8")
+    t = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    numbers = [a.number for a in t.accounting]
+    assert numbers == list(range(1, len(text.split("\n")) + 1))
+    assert all(a.reason for a in t.accounting if a.outcome is not Outcome.TRANSLATED)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "batfish_as2core1.cfg",
+            {
+                "interfaces": 6,
+                "addresses": 5,
+                "routes": 0,
+                "acl_entries": 2,
+                "acl_bindings": 2,
+                "ospf_networks": 1,
+            },
+        ),
+        (
+            "batfish_as2dept1.cfg",
+            {
+                "interfaces": 6,
+                "addresses": 5,
+                "routes": 0,
+                "acl_entries": 12,
+                "acl_bindings": 2,
+                "ospf_networks": 0,
+            },
+        ),
+    ],
+)
+def test_public_ios_configs_keep_their_counts_and_report_what_is_unsupported(
+    fixture: str, expected: dict[str, int]
+) -> None:
+    text = (PUBLIC / fixture).read_text(encoding="utf-8")
+    # Counted independently of the parser, from the text itself:
+    assert len(re.findall(r"(?m)^interface ", text)) == expected["interfaces"]
+    assert len(re.findall(r"(?m)^ ip address \S+ \S+", text)) == expected["addresses"]
+    blocked = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    assert not blocked.ok
+    assert blocked.config == ""
+    unsupported = {a.text for a in blocked.blocking}
+    assert any(t.startswith("router bgp") for t in unsupported)  # reported, not lost
+    assert "speed 1000" in unsupported
+
+    waived = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
+    )
+    assert waived.ok
+    assert _counts(waived.device) == expected
+    reparsed, _ = parse_ios(waived.config)
+    assert _counts(reparsed) == expected
+    assert "interface GigabitEthernet0/0/0\n no ip address\n shutdown\n" in waived.config
+
+
+def test_acl_entries_render_with_their_matches() -> None:
+    text = (PUBLIC / "batfish_as2core1.cfg").read_text(encoding="utf-8")
+    blocked = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
+    )
+    assert (
+        "ip access-list extended blocktelnet\n deny tcp any any eq 23\n permit ip any any\n"
+        in t.config
+    )
+    assert " network 2.0.0.0 0.255.255.255 area 1\n" in t.config
+
+
+def test_public_yamaha_config_reports_pp_and_dhcp_as_unsupported() -> None:
+    text = (PUBLIC / "wnoguchi_rtx1200_getting_started.cfg").read_text(encoding="utf-8")
+    t = translate_text(
+        text, Platform.YAMAHA_RTX, Platform.NEC_IX, interface_map={"lan1": "GigaEthernet0.0"}
+    )
+    blocked = {a.text.split()[0] for a in t.blocking}
+    assert {"dhcp", "pp", "pppoe", "ppp"} <= blocked
+    assert "パスワード" not in "".join(a.text for a in t.accounting)  # the PPP secret is masked
+    assert t.config == ""
+
+
+def test_yamaha_filters_become_acls_on_nec() -> None:
+    text = "\n".join(
+        [
+            "console prompt rtx-test",
+            "ip lan1 address 192.168.10.1/24",
+            "ip lan1 secure filter in 100 101 102",
+            "ip filter 100 pass 192.168.10.0/24 * tcp * www",
+            "ip filter 101 reject * 192.168.10.5 udp * 53",
+            "ip filter 102 pass * * icmp",
+            "ip filter 900 reject * * * * *",
+            "ip route 10.0.0.0/8 gateway 192.168.10.254",
+        ]
+    )
+    t = translate_text(
+        text, Platform.YAMAHA_RTX, Platform.NEC_IX, interface_map={"lan1": "GigaEthernet0.0"}
+    )
+    assert t.ok, t.blocking
+    assert (
+        "ip access-list lan1-in permit tcp src 192.168.10.0/24 sport any dest any dport eq 80"
+        in t.config
+    )
+    assert (
+        "ip access-list lan1-in deny udp src any sport any dest 192.168.10.5/32 dport eq 53"
+        in t.config
+    )
+    assert "ip access-list lan1-in permit icmp src any dest any" in t.config
+    assert "  ip filter lan1-in 1 in" in t.config
+    assert "ip route 10.0.0.0/8 192.168.10.254" in t.config
+    unused = next(a for a in t.accounting if a.text.startswith("ip filter 900"))
+    assert unused.outcome is Outcome.DROPPED
+    assert "not applied" in unused.reason
+
+
+def test_target_without_a_feature_fails_closed() -> None:
+    text = (
+        "hostname sw1\nvlan 10\n name users\n"
+        "interface GigabitEthernet0/1\n switchport mode access\n"
+    )
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.NEC_IX,
+        interface_map={"GigabitEthernet0/1": "GigaEthernet0.0"},
+    )
+    assert not t.ok
+    assert {a.text for a in t.blocking} == {"vlan 10", "name users", "switchport mode access"}
+    assert all("nec_ix has no rendering" in a.reason for a in t.blocking)
+
+
+def test_unmapped_interface_blocks_unless_waived() -> None:
+    text = "console prompt r1\nip lan1 address 10.0.0.1/24\n"
+    blocked = translate_text(text, Platform.YAMAHA_RTX, Platform.NEC_IX)
+    assert [a.text for a in blocked.blocking] == ["ip lan1 address 10.0.0.1/24"]
+    waived = translate_text(
+        text, Platform.YAMAHA_RTX, Platform.NEC_IX, waivers=("ip lan1 address 10.0.0.1/24",)
+    )
+    assert waived.ok
+    assert "10.0.0.1" not in waived.config
+
+
+def test_bad_requests_raise_the_layer_error() -> None:
+    with pytest.raises(TranslateError):
+        translate_text("hostname a\n", Platform.NEC_IX, Platform.CISCO_XE)
+    with pytest.raises(TranslateError):
+        translate_text("hostname a\n", Platform.CISCO_IOS, Platform.YAMAHA_RTX)
+    with pytest.raises(TranslateError):
+        translate_text("ntp server 10.0.0.1\n", Platform.CISCO_IOS, Platform.CISCO_XE)
+
+
+def test_translate_task_prints_config_and_accounting(tmp_path: Path) -> None:
+    src = tmp_path / "old.cfg"
+    src.write_text(
+        "hostname r1\nntp server 10.0.0.1\nrouter bgp 1\n neighbor 10.0.0.2 remote-as 2\n"
+    )
+    cmd = [sys.executable, "-m", "invoke", "--search-root", str(ROOT), "net.translate",
+           "--source-file", str(src), "--from", "cisco_ios", "--to", "cisco_xe"]  # fmt: skip
+    blocked = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    assert blocked.returncode == 1
+    assert "unsupported router bgp 1" in blocked.stdout
+    assert "hostname r1" not in blocked.stdout.split("#")[0]
+    ok = subprocess.run(
+        [*cmd, "--waive", "bgp|neighbor"], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("! r1 (cisco_xe)")
+    assert "ntp server 10.0.0.1" in ok.stdout
+    assert "waived      router bgp 1" in ok.stdout
