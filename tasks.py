@@ -96,3 +96,6 @@ ns.add_collection(cloud_ns)
 from ictinfra.mailsan.tasks import ns as mail_ns  # noqa: E402 - layers register below the marker
 
 ns.add_collection(mail_ns)
+from ictinfra.isolation.tasks import ns as iso_ns  # noqa: E402 - layers register below the marker
+
+ns.add_collection(iso_ns)

@@ -1,0 +1,357 @@
+"""Generators: the policy's paths as nftables rulesets and per-platform device ACLs.
+
+Both start from the same neutral list of *entries* (what to permit, from the policy);
+the per-platform templates only spell them. Default deny, drops logged. Nothing here
+reads a rendered text back: that is the verifier's job, so that a template bug shows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ictinfra.inventory.model import Component, Device, Flow, Inventory, Protocol, ZoneKind
+from ictinfra.isolation.policy import (
+    LINK_LOCAL_MULTICAST,
+    OUTSIDE,
+    ROUTING,
+    Profile,
+    endpoint_networks,
+    permitted_flows,
+    zone_networks,
+)
+from ictinfra.platforms import driver
+from ictinfra.render.environment import environment
+
+Net = ipaddress.IPv4Network
+ACL_NAME = "ICTINFRA-ISOLATION"
+STATE_NAME = "ICTINFRA-STATE"
+NFT_TABLE = "ictinfra_isolation"
+DEFAULT_GATEWAY = "isolation-gateway"  # when the inventory names no isolation gateway
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One permitted path: ``None`` ends mean the outside (no zone of the inventory)."""
+
+    label: str
+    source_zone: str
+    destination_zone: str
+    sources: tuple[Net, ...] | None
+    destinations: tuple[Net, ...] | None
+    protocol: str  # tcp, udp, icmp, ospf, ip
+    ports: tuple[int, ...] = ()
+    source_set: str | None = None  # a whole zone: the generators may name its set
+    destination_set: str | None = None
+
+
+def _flow_entries(inv: Inventory, flow: Flow, nets: dict[str, list[Net]]) -> list[Entry]:
+    src = tuple(endpoint_networks(inv, flow.source_zone, flow.source_system, nets))
+    dst = tuple(endpoint_networks(inv, flow.destination_zone, flow.destination_system, nets))
+    out = []
+    for proto in (Protocol.TCP, Protocol.UDP, Protocol.ICMP):
+        services = [s for s in flow.services if s.protocol is proto]
+        if not services or not src or not dst:
+            continue
+        ports = tuple(sorted({s.port for s in services if s.port is not None}))
+        out.append(
+            Entry(
+                label=f"flow {flow.id} ({flow.via})",
+                source_zone=flow.source_zone,
+                destination_zone=flow.destination_zone,
+                sources=src,
+                destinations=dst,
+                protocol=str(proto),
+                ports=ports,
+                source_set=None if flow.source_system else flow.source_zone,
+                destination_set=None if flow.destination_system else flow.destination_zone,
+            )
+        )
+    return out
+
+
+def policy_entries(inv: Inventory, prof: Profile) -> list[Entry]:
+    """Every path the policy permits, flows first, then zones, then the outside."""
+    entries: list[Entry] = []
+    nets = zone_networks(inv)
+    for flow in permitted_flows(inv, prof):
+        entries.extend(_flow_entries(inv, flow, nets))
+    entries.extend(
+        Entry(
+            f"intra-zone {zone.id}",
+            zone.id,
+            zone.id,
+            tuple(nets[zone.id]),
+            tuple(nets[zone.id]),
+            "ip",
+            source_set=zone.id,
+            destination_set=zone.id,
+        )
+        for zone in inv.zones
+        if nets[zone.id]
+    )
+    # Routers' OSPF hellos and updates go to link-local multicast, outside every zone.
+    entries.append(
+        Entry(
+            "routing (OSPF, link-local multicast)",
+            ROUTING,
+            OUTSIDE,
+            tuple(inventory_networks(inv)),
+            (LINK_LOCAL_MULTICAST,),
+            "ospf",
+            source_set="inventory",
+        )
+    )
+    # WAN transit addresses are inventory space too: a packet to them is not "outside".
+    entries.extend(
+        Entry(
+            f"outside from {zone.id}",
+            zone.id,
+            OUTSIDE,
+            tuple(nets[zone.id]),
+            None,
+            "ip",
+            source_set=zone.id,
+        )
+        for zone in inv.zones
+        if nets[zone.id] and zone.kind in prof.outbound_kinds
+    )
+    for zone in inv.zones:
+        if nets[zone.id] and zone.kind is ZoneKind.DMZ:
+            for proto in sorted({p for p, _ in prof.public_services}):
+                ports = tuple(sorted(port for p, port in prof.public_services if p == proto))
+                entries.append(
+                    Entry(
+                        f"public to {zone.id}",
+                        OUTSIDE,
+                        zone.id,
+                        None,
+                        tuple(nets[zone.id]),
+                        proto,
+                        ports,
+                        destination_set=zone.id,
+                    )
+                )
+    return entries
+
+
+def inventory_networks(inv: Inventory) -> list[Net]:
+    return list(ipaddress.collapse_addresses(s.subnet for s in inv.segments))
+
+
+# --- nftables -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gateway:
+    name: str
+    address: str | None
+
+
+def gateways(inv: Inventory) -> list[Gateway]:
+    """The Linux isolation gateways: servers of isolation-gateway systems (or one default)."""
+    out = [
+        Gateway(server.name, str(server.address))
+        for system in inv.systems
+        if system.component is Component.ISOLATION_GATEWAY
+        for server in system.servers
+    ]
+    return out or [Gateway(DEFAULT_GATEWAY, None)]
+
+
+def set_name(zone: str) -> str:
+    return "zone_" + re.sub(r"[^A-Za-z0-9_]", "_", zone)
+
+
+def _nft_match(nets: tuple[Net, ...] | None, set_: str | None, all_set: str) -> str:
+    if nets is None:
+        return f"!= @{all_set}"
+    if set_ == "inventory":
+        return f"@{all_set}"
+    if set_ is not None:
+        return f"@{set_name(set_)}"
+    if len(nets) == 1:
+        return str(nets[0]) if nets[0].prefixlen < 32 else str(nets[0].network_address)
+    return "{ " + ", ".join(_elem(n) for n in nets) + " }"
+
+
+def _elem(net: Net) -> str:
+    return str(net.network_address) if net.prefixlen == 32 else str(net)
+
+
+def nft_context(inv: Inventory, prof: Profile, gateway: Gateway) -> dict[str, Any]:
+    nets = zone_networks(inv)
+    rules = []
+    for e in policy_entries(inv, prof):
+        rule = {
+            "saddr": _nft_match(e.sources, e.source_set, "inventory"),
+            "daddr": _nft_match(e.destinations, e.destination_set, "inventory"),
+            "protocol": e.protocol,
+            "ports": ", ".join(str(p) for p in e.ports),
+            "multi": len(e.ports) > 1,
+            "comment": e.label,
+        }
+        rules.append(rule)
+    bastions = [
+        _elem(Net(s.address))
+        for system in inv.systems
+        if system.component is Component.BASTION
+        for s in system.servers
+    ]
+    return {
+        "gateway": gateway.name,
+        "profile": prof.name.value,
+        "title": prof.title,
+        "table": NFT_TABLE,
+        "sets": [
+            {"name": set_name(z), "elements": ", ".join(_elem(n) for n in v)}
+            for z, v in nets.items()
+            if v
+        ],
+        "inventory": ", ".join(_elem(n) for n in inventory_networks(inv)),
+        "rules": rules,
+        "bastions": ", ".join(bastions),
+    }
+
+
+def render_nftables(inv: Inventory, prof: Profile, gateway: Gateway) -> str:
+    return (
+        environment()
+        .get_template("nftables/ruleset.nft.j2")
+        .render(nft_context(inv, prof, gateway))
+    )
+
+
+# --- device ACLs ----------------------------------------------------------------------
+
+
+def interface_zones(inv: Inventory, dev: Device) -> dict[str, str]:
+    """Routed (addressed) interfaces of a device and the zone each faces."""
+    return {
+        i.name: inv.segments_by_id[i.segment].zone
+        for i in dev.interfaces
+        if i.address is not None and i.segment is not None
+    }
+
+
+def border_devices(inv: Inventory) -> list[Device]:
+    """Devices routing between two or more zones (the WAN only carries them)."""
+    kinds = {z.id: z.kind for z in inv.zones}
+    return [
+        dev
+        for dev in inv.devices
+        # a border joins two zones
+        if len({z for z in interface_zones(inv, dev).values() if kinds[z] is not ZoneKind.WAN}) >= 2
+    ]
+
+
+def _acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
+    """Stateless first-match entries; ``any`` for the outside, behind explicit denies."""
+    entries = policy_entries(inv, prof)
+    everything = inventory_networks(inv)
+    lines: list[dict[str, Any]] = []
+
+    def expand(e: Entry, action: str, *, reflect: bool) -> None:
+        srcs: list[Net | None] = list(e.sources) if e.sources is not None else [None]
+        dsts: list[Net | None] = list(e.destinations) if e.destinations is not None else [None]
+        ports: list[int | None] = list(e.ports) if e.ports else [None]
+        lines.extend(
+            {
+                "kind": action,
+                "protocol": e.protocol,
+                "src": s,
+                "dst": d,
+                "port": p,
+                "reflect": reflect,
+                "log": False,
+            }
+            for s in srcs
+            for d in dsts
+            for p in ports
+        )
+
+    inside = [e for e in entries if e.sources is not None and e.destinations is not None]
+    public = [e for e in entries if e.sources is None]
+    outbound = [e for e in entries if e.destinations is None]
+    for e in inside:
+        lines.append({"kind": "remark", "text": e.label})
+        expand(e, "permit", reflect=True)
+    lines.append({"kind": "remark", "text": "return traffic of the permitted connections"})
+    lines.append({"kind": "evaluate"})
+    for e in public:
+        lines.append({"kind": "remark", "text": f"{e.label}: not from any zone, then the public"})
+        lines.extend(_deny(src, dst) for src in everything for dst in e.destinations or ())
+        expand(e, "permit", reflect=True)
+    lines.append({"kind": "remark", "text": "nothing else reaches a zone"})
+    lines.extend(_deny(None, net) for net in everything)
+    for e in outbound:
+        lines.append({"kind": "remark", "text": e.label})
+        expand(e, "permit", reflect=True)
+    lines.append({"kind": "remark", "text": "default deny"})
+    lines.append(_deny(None, None))
+    return lines
+
+
+def _deny(src: Net | None, dst: Net | None) -> dict[str, Any]:
+    return {
+        "kind": "deny",
+        "protocol": "ip",
+        "src": src,
+        "dst": dst,
+        "port": None,
+        "reflect": False,
+        "log": True,
+    }
+
+
+def acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
+    """The entries every border device carries (the WAN carries every zone's traffic)."""
+    lines = _acl_lines(inv, prof)
+    number = 0
+    for line in lines:
+        if line["kind"] in {"permit", "deny"}:
+            number += 1
+            line["number"] = 100000 + number  # YAMAHA filter numbers
+    return lines
+
+
+def acl_context(
+    inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    lines = lines if lines is not None else acl_lines(inv, prof)
+    return {
+        "hostname": dev.hostname,
+        "platform": str(dev.platform),
+        "profile": prof.name.value,
+        "acl": ACL_NAME,
+        "state": STATE_NAME,
+        "lines": lines,
+        "interfaces": sorted(interface_zones(inv, dev)),
+        "filters": [line["number"] for line in lines if "number" in line],
+        "dynamic": [line["number"] for line in lines if line.get("reflect")],
+    }
+
+
+def render_acl(
+    inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
+) -> str:
+    family = driver(dev.platform).family
+    context = acl_context(inv, prof, dev, lines)
+    return environment().get_template(f"{family}/acl.j2").render(context)
+
+
+def render_all(inv: Inventory, prof: Profile) -> dict[str, str]:
+    """Relative path -> text: one ruleset per gateway, one ACL per border device."""
+    out = {
+        f"isolation/nftables/{gw.name}.nft": render_nftables(inv, prof, gw) for gw in gateways(inv)
+    }
+    lines = acl_lines(inv, prof)
+    out.update(
+        {
+            f"isolation/acl/{dev.hostname}.cfg": render_acl(inv, prof, dev, lines)
+            for dev in border_devices(inv)
+        }
+    )
+    return out
