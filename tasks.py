@@ -96,6 +96,12 @@ ns.add_collection(cloud_ns)
 from ictinfra.mailsan.tasks import ns as mail_ns  # noqa: E402 - layers register below the marker
 
 ns.add_collection(mail_ns)
+from ictinfra.lab.tasks import ns as lab_ns  # noqa: E402 - layers register below the marker
+from ictinfra.lab.tasks import roles_ns  # noqa: E402 - layers register below the marker
+
+ns.add_collection(lab_ns)
+ns.add_collection(roles_ns)
+
 from ictinfra.isolation.tasks import ns as iso_ns  # noqa: E402 - layers register below the marker
 
 ns.add_collection(iso_ns)
