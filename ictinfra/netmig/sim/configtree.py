@@ -36,6 +36,9 @@ class TreeRules:
     section_exit: tuple[re.Pattern[str], ...] = ()  # e.g. YAMAHA "pp select none"
     ignore: tuple[re.Pattern[str], ...] = ()  # lines a device never stores (e.g. "end")
     negation: str = "no "
+    # key -> the line a section shows once the keyed line is removed ("no ip address")
+    shown_default: tuple[tuple[str, str], ...] = ()
+    sequenced: tuple[re.Pattern[str], ...] = ()  # sections whose entries drop "10 " numbers
 
     def key(self, text: str) -> str | None:
         for rx in self.keyed:
@@ -123,9 +126,11 @@ class ConfigTree:
                 self.nodes.append(node)
             return node
         siblings = self.nodes if section is None else section.children
+        if section is not None and any(rx.match(section.text) for rx in rules.sequenced):
+            text = re.sub(r"^(no )?\d+ ", r"\1", text)
         neg = rules.negation
         if text.startswith(neg) and not any(rx.match(text) for rx in rules.literal_no):
-            _remove(rules, siblings, text[len(neg) :])
+            self._negate(text[len(neg) :], siblings, in_section=section is not None)
             return section
         if any(rx.match(text) for rx in rules.default_lines):
             _remove(rules, siblings, text)
@@ -139,6 +144,14 @@ class ConfigTree:
                 return section
         siblings.append(Node(text))
         return section
+
+    def _negate(self, target: str, siblings: list[Node], *, in_section: bool) -> None:
+        rules = self.rules
+        _remove(rules, siblings, target)
+        removed_key = rules.key(target)
+        for key, shown in rules.shown_default if in_section else ():
+            if removed_key == key and not any(rules.key(n.text) == key for n in siblings):
+                siblings.append(Node(shown))
 
     # --- printing ------------------------------------------------------------------------
 
@@ -167,6 +180,7 @@ def _remove(rules: TreeRules, siblings: list[Node], target: str) -> None:
         for n in siblings
         if not (
             n.text == target
+            or n.text.split("\n")[0] == target
             or n.text.startswith(target + " ")
             or (key is not None and rules.key(n.text) == key)
         )

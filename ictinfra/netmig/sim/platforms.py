@@ -107,6 +107,14 @@ class SimPlatform(ABC):
     def routes(self, tree: ConfigTree) -> list[Route]:
         raise NotImplementedError
 
+    config_mode = "config"  # the Session mode in which configuration lines are accepted
+
+    def push_offline(self, dev: SimDevice, lines: list[str]) -> list[str]:
+        """Feed configuration lines as a session in config mode would (no SSH): the replies."""
+        sess = Session(mode=self.config_mode)
+        replies = [self.handle(dev, sess, line).text for line in lines]
+        return [r for r in replies if r]
+
 
 # --- Cisco IOS / IOS-XE -------------------------------------------------------------------
 
@@ -169,6 +177,8 @@ IOS_RULES = TreeRules(
     ignore=compile_all(
         r"^end$", r"^Building configuration", r"^Current configuration", r"^version "
     ),
+    shown_default=(("ip address", "no ip address"),),
+    sequenced=compile_all(r"^ip access-list "),
 )
 
 SECTION_MODES = (
@@ -503,6 +513,7 @@ YAMAHA_RULES = TreeRules(
 
 class Yamaha(SimPlatform):
     rules = YAMAHA_RULES
+    config_mode = "admin"
     separator = None
     interface_prefixes = ("lan", "pp", "tunnel", "loopback", "bridge", "vlan")
 
@@ -649,7 +660,6 @@ NEC_RULES = TreeRules(
     sections=compile_all(
         r"^interface \S+",
         r"^ip router ospf \d+",
-        r"^ip access-list ",
         r"^ip ufs-cache",
         r"^ip dhcp profile ",
     ),
@@ -666,9 +676,11 @@ NEC_RULES = TreeRules(
     ),
     literal_no=compile_all(r"^no shutdown$", r"^no ip address$"),
     default_lines=(),
+    shown_default=(("ip address", "no ip address"),),
     global_only=compile_all(
         r"^hostname ",
         r"^ip route ",
+        r"^ip access-list ",
         r"^ntp ",
         r"^logging ",
         r"^snmp-agent ",

@@ -1,0 +1,102 @@
+"""hier_config remediation and rollback: circular golden tests on the simulator's config model.
+
+Golden files change only with ICTINFRA_UPDATE_GOLDEN=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from ictinfra.inventory import Inventory
+from ictinfra.netmig.diff import diff, same
+from ictinfra.netmig.drivers import net_driver
+from ictinfra.netmig.sim.platforms import PLATFORMS
+from ictinfra.netmig.sim.server import sim_device
+from ictinfra.netmig.translate import translate_device
+from ictinfra.render.devices import render_device
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("ICTINFRA_UPDATE_GOLDEN") == "1"
+
+
+def _errors(platform: str, replies: list[str]) -> list[str]:
+    rx = re.compile(net_driver(platform).error_pattern, re.MULTILINE)
+    return [r for r in replies if rx.search(r)]
+
+
+def _check_golden(name: str, data: dict[str, list[str]]) -> None:
+    path = GOLDEN / f"{name}.json"
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"{path} missing: run with ICTINFRA_UPDATE_GOLDEN=1 and review it")
+        path.write_text(text, encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8")) == data
+
+
+@pytest.mark.parametrize("hostname", ["ho-core-11", "iga-rt-11"])
+def test_remediation_reaches_intended_and_rollback_returns(
+    inventory: Inventory, hostname: str
+) -> None:
+    dev = inventory.devices_by_hostname[hostname]
+    assert dev.replaces is not None
+    intended = translate_device(
+        inventory, dev, render_device(inventory, inventory.devices_by_hostname[dev.replaces])
+    ).config
+    sim = sim_device(inventory, dev, "u", "p")
+    cli = PLATFORMS[sim.platform]
+    running = cli.config_text(sim, sim.running)
+    d = diff(dev.platform, running, intended)
+    _check_golden(hostname, {"remediation": list(d.remediation), "rollback": list(d.rollback)})
+
+    assert _errors(dev.platform, cli.push_offline(sim, list(d.remediation))) == []
+    after = cli.config_text(sim, sim.running)
+    assert same(dev.platform, after, intended)
+    assert diff(dev.platform, after, intended).empty  # a second run changes nothing
+
+    assert _errors(dev.platform, cli.push_offline(sim, list(d.rollback))) == []
+    assert same(dev.platform, cli.config_text(sim, sim.running), running)
+
+
+def test_changes_on_an_old_yamaha_are_keyed_not_duplicated(inventory: Inventory) -> None:
+    dev = inventory.devices_by_hostname["iga-rt-01"]
+    running = render_device(inventory, dev)
+    intended = running.replace("ip lan2 address 10.255.17.2/30", "ip lan2 address 10.255.17.6/30")
+    intended = intended.replace(
+        "ip route default gateway 10.255.17.1", "ip route default gateway 10.255.17.5"
+    )
+    d = diff(dev.platform, running, intended)
+    assert d.remediation == (
+        "ip route default gateway 10.255.17.5",
+        "ip lan2 address 10.255.17.6/30",
+    )
+    sim = sim_device(inventory, dev, "u", "p")
+    cli = PLATFORMS["yamaha"]
+    cli.push_offline(sim, list(d.remediation))
+    assert same(dev.platform, cli.config_text(sim, sim.running), intended)
+    cli.push_offline(sim, list(d.rollback))
+    assert same(dev.platform, cli.config_text(sim, sim.running), running)
+
+
+def test_acl_and_banner_changes_on_ios(inventory: Inventory) -> None:
+    dev = inventory.devices_by_hostname["ho-core-01"]
+    running = render_device(inventory, dev)
+    intended = running.replace(
+        "banner motd ^C\nAuthorised use only.\n^C",
+        "ip access-list extended MGMT\n permit tcp 10.1.99.0 0.0.0.255 any eq 22\n"
+        " deny ip any any log\n!\nbanner motd ^C\nAuthorised use only. 許可された利用者のみ\n^C",
+    )
+    d = diff(dev.platform, running, intended)
+    assert "no banner motd" in d.rollback
+    sim = sim_device(inventory, dev, "u", "p")
+    cli = PLATFORMS["cisco_ios"]
+    assert _errors(dev.platform, cli.push_offline(sim, list(d.remediation))) == []
+    assert same(dev.platform, cli.config_text(sim, sim.running), intended)
+    cli.push_offline(sim, list(d.rollback))
+    assert same(dev.platform, cli.config_text(sim, sim.running), running)
+    assert d.unified[0] == "--- running"
