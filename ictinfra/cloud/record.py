@@ -12,6 +12,7 @@ sorted keys, integral numbers as integers; the same inventory gives the same byt
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -238,6 +239,11 @@ def record(
     handler = _ErrorLog()
     log.addHandler(handler)
     settings.ROOT.set(None)  # a fresh root stack for every run
+    # The SDK makes tens of futures per resource; the cyclic collector rescanning them
+    # doubled the run time at 10x (measured) while freeing next to nothing: the objects
+    # live until the run ends. Collection resumes afterwards.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         mocks.set_mocks(
             OfflineMocks(), project=project, stack=stack, preview=False, logger=log, monitor=monitor
@@ -252,6 +258,8 @@ def record(
     except Exception as exc:
         raise PlanRecordError(f"stack {project}/{stack} failed under the mocks: {exc}") from exc
     finally:
+        if collecting:
+            gc.enable()
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config({}, [])
         log.removeHandler(handler)

@@ -62,6 +62,7 @@ class VsphereBackend(Backend):
         self._invoke = invoke
         self._categories: dict[str, vsphere.TagCategory] = {}
         self._tags: dict[tuple[str, str], vsphere.Tag] = {}
+        self._datastores: dict[str, pulumi.Output[str]] = {}
 
     @property
     def provider(self) -> pulumi.ProviderResource:
@@ -98,9 +99,11 @@ class VsphereBackend(Backend):
         }
 
     def _datastore(self, host: str) -> pulumi.Output[str]:
-        return vsphere.get_datastore_output(
-            name=self.s.datastore.format(host=host), datacenter_id=self.dc.id, opts=self._invoke
-        ).id
+        if host not in self._datastores:  # one read per host, not per VM
+            self._datastores[host] = vsphere.get_datastore_output(
+                name=self.s.datastore.format(host=host), datacenter_id=self.dc.id, opts=self._invoke
+            ).id
+        return self._datastores[host]
 
     def zone_network(self, zone: Zone, hosts: Sequence[str], parent: pulumi.Resource) -> None:
         del zone, hosts, parent  # port groups live on the one distributed switch
