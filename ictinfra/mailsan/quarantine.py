@@ -3,6 +3,7 @@
 Layout under the root folder:
   messages/<id>.bin   the original as received, AES-256-GCM (nonce ‖ ciphertext, id as AAD)
   records/<id>.json   the message's audit record (metadata only, rewritten atomically)
+  delivered/<id>      empty marker: the sanitised message was handed back to Postfix
   audit.jsonl         one line per event: stored, sanitised, delivered, per removed object,
                       release, release refused
 
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +99,36 @@ def message_id(raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> st
     return digest.hexdigest()[:32]
 
 
+class Durable:
+    """fsync of a stored original (file and folder) running in a thread: fsync releases
+    the GIL, so sanitising overlaps the disk's latency."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._error: OSError | None = None
+        self._thread: threading.Thread | None = None
+        if path is not None:
+            self._thread = threading.Thread(target=self._sync, args=(path,), daemon=True)
+            self._thread.start()
+
+    def _sync(self, path: Path) -> None:
+        try:
+            for target, flags in ((path, os.O_RDONLY), (path.parent, os.O_RDONLY)):
+                fd = os.open(target, flags)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            self._error = exc
+
+    def wait(self) -> None:
+        """Return once the original is on disk; raise QuarantineError if it is not."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise QuarantineError(f"original not stored durably: {self._error}") from self._error
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -125,20 +157,37 @@ class Quarantine:
     def __init__(self, root: Path, key: bytes) -> None:
         self.root = root
         self._aead = AESGCM(key)
-        for sub in ("messages", "records"):
+        for sub in ("messages", "records", "delivered"):
             (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     # --- storing ---------------------------------------------------------------------
 
     def store(self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> QuarantineRecord:
-        """Store the original durably (fsync) before anything else; idempotent per message."""
+        """Store the original durably before anything else; idempotent per message."""
+        record, durable = self.store_begin(raw, envelope_from, envelope_to)
+        durable.wait()
+        return record
+
+    def store_begin(
+        self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]
+    ) -> tuple[QuarantineRecord, Durable]:
+        """Write the original now and make it durable in the background: the caller
+        sanitises while the disk syncs, and calls ``wait()`` before anything leaves."""
         ident = message_id(raw, envelope_from, envelope_to)
         existing = self._read_record(ident)
-        if existing is not None and (self.root / "messages" / f"{ident}.bin").exists():
-            return existing
+        path = self.root / "messages" / f"{ident}.bin"
+        if existing is not None and path.exists():
+            if existing.status == "delivered":
+                return existing, Durable(None)
+            try:
+                self.original(ident)  # a retry: the stored copy must still be whole
+            except QuarantineError:
+                pass
+            else:
+                return existing, Durable(None)
         nonce = secrets.token_bytes(12)
         sealed = MAGIC + nonce + self._aead.encrypt(nonce, raw, ident.encode())
-        _write_atomic(self.root / "messages" / f"{ident}.bin", sealed, durable=True)
+        _write_atomic(path, sealed, durable=False)
         record = QuarantineRecord(
             id=ident,
             received_at=_now(),
@@ -147,14 +196,16 @@ class Quarantine:
             size=len(raw),
             sha256=hashlib.sha256(raw).hexdigest(),
         )
-        self._write_record(record, durable=True)
+        # Metadata is rebuilt by the next store() if a power cut loses it: no fsync.
+        self._write_record(record, durable=False)
         self._event("stored", record.id, size=record.size, sha256=record.sha256)
-        return record
+        return record, Durable(path)
 
     def record_result(
-        self, ident: str, result: SanitiseResult, subject: str | None
+        self, stored: QuarantineRecord, result: SanitiseResult, subject: str | None
     ) -> QuarantineRecord:
-        record = self.get(ident).model_copy(
+        ident = stored.id
+        record = stored.model_copy(
             update={
                 "status": "sanitised",
                 "subject": subject,
@@ -173,8 +224,8 @@ class Quarantine:
     def mark_delivered(self, ident: str) -> None:
         # Not fsynced: it must survive the worker being killed, which a plain write does;
         # keeping this window short is what stops a retried message being delivered twice.
-        record = self.get(ident).model_copy(update={"status": "delivered"})
-        self._write_record(record, durable=False)
+        # An empty marker file: one create, the cheapest durable-enough write there is.
+        os.close(os.open(self.root / "delivered" / ident, os.O_WRONLY | os.O_CREAT, 0o600))
         self._event("delivered", ident)
 
     # --- reading ---------------------------------------------------------------------
@@ -275,11 +326,14 @@ class Quarantine:
             return None
         path = self.root / "records" / f"{ident}.json"
         try:
-            return QuarantineRecord.model_validate_json(path.read_bytes())
+            record = QuarantineRecord.model_validate_json(path.read_bytes())
         except FileNotFoundError:
             return None
         except (OSError, ValidationError) as exc:
             raise QuarantineError(f"record {path} is unreadable") from exc
+        if (self.root / "delivered" / ident).exists():
+            record = record.model_copy(update={"status": "delivered"})
+        return record
 
     def _write_record(self, record: QuarantineRecord, *, durable: bool) -> None:
         data = record.model_dump_json(indent=2).encode()

@@ -81,12 +81,60 @@ def reinject(
         raise ReinjectionError(f"re-injection to {host}:{port} failed: {exc}") from exc
 
 
+class Reinjector:
+    """One SMTP connection to Postfix's re-injection smtpd, kept open between messages
+    (connect, EHLO and QUIT cost as much as a small message); reopened after any error."""
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
+        self._client: smtplib.SMTP | None = None
+
+    def send(
+        self,
+        data: bytes,
+        mail_from: str,
+        rcpt_to: Sequence[str],
+        on_accepted: Callable[[], None],
+    ) -> None:
+        for attempt in (1, 2):
+            fresh = self._client is None
+            try:
+                if self._client is None:
+                    self._client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                refused = self._client.sendmail(mail_from, list(rcpt_to), data)
+            except smtplib.SMTPServerDisconnected as exc:
+                self.close()
+                if fresh or attempt == 2:  # a kept connection may have timed out: retry once
+                    raise ReinjectionError(
+                        f"re-injection to {self.host}:{self.port}: {exc}"
+                    ) from exc
+                continue
+            except (smtplib.SMTPException, OSError) as exc:
+                self.close()
+                raise ReinjectionError(f"re-injection to {self.host}:{self.port}: {exc}") from exc
+            if refused:
+                self.close()
+                raise ReinjectionError(f"re-injection refused recipients: {sorted(refused)}")
+            on_accepted()
+            return
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            finally:
+                self._client = None
+
+
 class FilterHandler:
     """aiosmtpd handler: store, sanitise, re-inject, then acknowledge."""
 
     def __init__(self, config: FilterConfig, quarantine: Quarantine) -> None:
         self.config = config
         self.quarantine = quarantine
+        self.reinjector = Reinjector(
+            config.reinject_host, config.reinject_port, config.reinject_timeout
+        )
 
     async def handle_DATA(  # noqa: N802 - the name aiosmtpd calls
         self, _server: SMTP, _session: Session, envelope: Envelope
@@ -102,24 +150,22 @@ class FilterHandler:
 
     def process(self, raw: bytes, mail_from: str, rcpt_to: list[str]) -> str:
         cfg = self.config
-        record = self.quarantine.store(raw, mail_from, rcpt_to)
+        record, durable = self.quarantine.store_begin(raw, mail_from, rcpt_to)
         if record.status == "delivered":
             return f"250 2.0.0 already delivered as {record.id}"
         result = sanitise(raw, cfg.policy, quarantine_id=record.id)
+        durable.wait()  # the original is on disk before anything leaves the filter
         headers = BytesHeaderParser(policy=email.policy.SMTP).parsebytes(raw[:65536])
         subject = headers.get("Subject")
         self.quarantine.record_result(
-            record.id, result, decode_header_value(str(subject)) if subject else None
+            record, result, decode_header_value(str(subject)) if subject else None
         )
         # A held message's notice goes out with the null sender so it can never bounce back.
         sender = mail_from if result.verdict is Verdict.DELIVER else ""
-        reinject(
-            cfg.reinject_host,
-            cfg.reinject_port,
+        self.reinjector.send(
             result.message,
             sender,
             rcpt_to,
-            cfg.reinject_timeout,
             on_accepted=lambda: self.quarantine.mark_delivered(record.id),
         )
         return f"250 2.0.0 {result.verdict.value} {record.id}"

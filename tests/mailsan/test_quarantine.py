@@ -87,7 +87,7 @@ def test_audit_records_every_removed_object(quarantine: Quarantine) -> None:
     raw = compose.with_attachment(exe, "請求書.pdf", "application/pdf")
     rec = quarantine.store(raw, "a@x.example", ["u@y.example"])
     result = sanitise(raw, DEFAULT_POLICY, quarantine_id=rec.id)
-    updated = quarantine.record_result(rec.id, result, "件名")
+    updated = quarantine.record_result(rec, result, "件名")
     assert updated.objects[0].action.value == "removed"
     events = [e for e in _audit(quarantine) if e["event"] == "object"]
     assert len(events) == 1
