@@ -207,7 +207,8 @@ def _anti_affinity(args: StackValidationArgs, report: ReportViolation) -> None:
     for group, members in sorted(groups.items()):
         by_host: dict[str, list[str]] = defaultdict(list)
         for vm in members:
-            by_host[vm.host_ref or "?"].append(vm.name)
+            host = str(vm.host["name"]) if vm.host is not None else (vm.host_ref or "?")
+            by_host[host].append(vm.name)
         for host, names in sorted(by_host.items()):
             if len(names) > 1:
                 report(
