@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import lxml.etree
 import lxml.html
-from inscriptis import get_text
+from inscriptis import Inscriptis, get_text
 from inscriptis.model.config import ParserConfig
 
 # Labels seen in Japanese mail mapped to the codec that actually decodes it: mailers that
@@ -187,6 +187,7 @@ def html_to_text(html: str) -> HtmlText:
     """Readable text (lists, tables) from HTML; scripts, styles and forms never survive."""
     links: list[str] = []
     html = html.replace("\x00", "")
+    tree = None
     if html.strip():
         try:
             tree = lxml.html.document_fromstring(html)
@@ -206,7 +207,10 @@ def html_to_text(html: str) -> HtmlText:
                     if entry not in links:
                         links.append(entry)
     try:
-        text = get_text(html, _HTML_CONFIG) if html.strip() else ""
+        if tree is not None:  # parsed once above, for the links: inscriptis reuses it
+            text = Inscriptis(tree, _HTML_CONFIG).get_text()
+        else:
+            text = get_text(html, _HTML_CONFIG) if html.strip() else ""
     except (lxml.etree.ParserError, ValueError, RecursionError):
         # inscriptis gave up (malformed beyond repair): keep the words, drop the markup.
         text = re.sub(r"<[^>]*>", " ", html)
