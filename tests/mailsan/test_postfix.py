@@ -207,3 +207,20 @@ def test_reinjection_failure_defers_and_nothing_is_acknowledged(
     gateway.postfix.flush()
     (raw,) = gateway.wait_delivered(1)
     assert str(_parse(raw)["Subject"]) == "defer-test"
+
+
+def test_fifty_megabyte_message_and_oversize(gateway: Gateway) -> None:
+    # Random bytes: no compression shortcut anywhere; just under the 50 MB policy limit.
+    big = compose.with_attachment(os.urandom(36 * 1024 * 1024), "data.bin")
+    assert 50_000_000 < len(big) < DEFAULT_POLICY.max_message_bytes
+    gateway.send(big)
+    (raw,) = gateway.wait_delivered(1, timeout=150)
+    msg = assert_safe(raw)
+    assert "removed=1" in str(msg["X-Mailsan"])
+    assert len(raw) < 100_000
+    assert len(_check_quarantined(gateway, raw)) > len(big)  # plus Postfix's Received
+    # Over the limit: Postfix refuses it during the SMTP session (the sender keeps it).
+    oversize = compose.with_attachment(os.urandom(40 * 1024 * 1024), "more.bin")
+    with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+        gateway.send(oversize)
+    assert refused.value.smtp_code == 552
