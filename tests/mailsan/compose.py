@@ -127,3 +127,37 @@ def docm_with_macros() -> bytes:
             "word/vbaProject.bin": b"\xd0\xcf\x11\xe0" + b"\0" * 100,
         }
     )
+
+
+def docx(text: str = "本文") -> bytes:
+    """A minimal Word document (what Word needs to open it, nothing more)."""
+    ns = "http://schemas.openxmlformats.org"
+    return zip_of(
+        {
+            "[Content_Types].xml": (
+                f'<?xml version="1.0"?><Types xmlns="{ns}/package/2006/content-types">'
+                f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                f'package.relationships+xml"/><Override PartName="/word/document.xml" '
+                f'ContentType="application/vnd.openxmlformats-officedocument.'
+                f'wordprocessingml.document.main+xml"/></Types>'
+            ).encode(),
+            "_rels/.rels": (
+                f'<?xml version="1.0"?><Relationships xmlns="{ns}/package/2006/relationships">'
+                f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/'
+                f'officeDocument" Target="word/document.xml"/></Relationships>'
+            ).encode(),
+            "word/document.xml": (
+                f'<?xml version="1.0"?><w:document xmlns:w="{ns}/wordprocessingml/2006/main">'
+                f"<w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"
+            ).encode(),
+        }
+    )
+
+
+def encrypted_docx() -> bytes:
+    """The same document with a password, as Word writes it (ECMA-376 agile encryption)."""
+    from msoffcrypto.format.ooxml import OOXMLFile  # noqa: PLC0415 - test-data helper
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(docx())).encrypt("password", out)
+    return out.getvalue()

@@ -167,6 +167,17 @@ def test_office_with_macros_removed_by_content_not_name() -> None:
     assert_safe(result.message)
 
 
+def test_clean_office_document_fails_closed_without_converter() -> None:
+    result = sanitise(compose.with_attachment(compose.docx(), "議事録.docx"), DEFAULT_POLICY)
+    (rec,) = result.objects
+    assert (
+        rec.true_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert rec.action is Action.REMOVED
+    assert "no safe converter" in rec.reason
+    assert "議事録.docx" in body_text(result.message)
+
+
 def test_type_not_on_allow_list_is_removed() -> None:
     policy = SanitisePolicy(allowed_types=("text/plain",))
     result = sanitise(compose.with_attachment(compose.png(), "p.png", "image/png"), policy)
@@ -216,6 +227,7 @@ def test_deep_nesting_and_member_count_limits() -> None:
     [
         pytest.param(compose.mark_encrypted(compose.zip_of({"a.txt": b"secret"})), id="zip"),
         pytest.param(compose.encrypted_pdf(), id="pdf"),
+        pytest.param(compose.encrypted_docx(), id="office"),
         pytest.param(
             compose.zip_of({"inner.zip": compose.mark_encrypted(compose.zip_of({"a": b"s"}))}),
             id="nested-zip",
