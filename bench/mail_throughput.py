@@ -1,6 +1,7 @@
 """End-to-end mail throughput: Postfix alone vs Postfix + the sanitising filter, same run.
 
     .venv/bin/python bench/mail_throughput.py [--count N] [--workers W] [--senders S]
+    .venv/bin/python bench/mail_throughput.py --kill [--count 2000]
 
 For each of two kinds of mail (small text; HTML with a PDF attachment) it starts a
 throw-away Postfix on loopback (ictinfra.mailsan.lab), injects N messages over SMTP with S
@@ -13,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
+import signal
 import smtplib
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import SMTP
 from pathlib import Path
 
@@ -113,12 +118,77 @@ def run(kind: str, count: int, senders: int, workers: int | None) -> float:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def kill_run(count: int, senders: int, workers: int) -> None:
+    """``count`` messages while filter workers, then the whole service, are SIGKILLed;
+    every message must arrive exactly once (checked by subject)."""
+    root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
+    filter_port = free_port()
+    lab = PostfixLab(root / "postfix", DEFAULT_POLICY, filter_port=filter_port)
+    config = FilterConfig(
+        listen_port=filter_port,
+        reinject_port=lab.reinject_port,
+        workers=workers,
+        quarantine_dir=root / "quarantine",
+        policy=DEFAULT_POLICY,
+    )
+    service = FilterProcess(root / "filter", config, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+    try:
+        lab.start()
+        service.start()
+        messages = [small(i) for i in range(count)]
+
+        def send(chunk: list[bytes]) -> None:
+            with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=60) as client:
+                for raw in chunk:
+                    client.sendmail("sender@internet.example", [f"user@{DOMAIN}"], raw)
+
+        start = time.monotonic()
+        with ThreadPoolExecutor(senders + 1) as pool:
+            futures = [pool.submit(send, messages[i::senders]) for i in range(senders)]
+            kills = 0
+            while len(lab.delivered()) < count * 0.6:
+                time.sleep(1.5)
+                pids = service.worker_pids()
+                if pids and kills < 5:
+                    os.kill(pids[0], signal.SIGKILL)
+                    kills += 1
+            service.kill()
+            time.sleep(2)
+            service.start()
+            for future in futures:
+                future.result()
+        lab.flush()
+        while len(lab.delivered()) < count or lab.queued():
+            time.sleep(0.2)
+            if time.monotonic() - start > 1200:
+                break
+        seen = Counter(
+            BytesParser(policy=SMTP).parsebytes(p.read_bytes(), headersonly=True)["Subject"]
+            for p in lab.delivered()
+        )
+        lost = count - len(seen)
+        twice = sum(1 for n in seen.values() if n > 1)
+        print(
+            f"kill run: {count} sent, {kills} workers killed, service killed once; "
+            f"{len(seen)} delivered, {lost} lost, {twice} delivered twice, "
+            f"{time.monotonic() - start:.0f} s"
+        )
+    finally:
+        service.stop()
+        lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--kill", action="store_true", help="the kill-a-worker run instead")
     args = parser.parse_args()
+    if args.kill:
+        kill_run(args.count, args.senders, args.workers)
+        return
     print(
         f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter workers"
     )
