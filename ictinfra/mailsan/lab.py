@@ -236,3 +236,34 @@ class FilterProcess:
 
 def postfix_available() -> bool:
     return shutil.which("postfix") is not None
+
+
+def render_gateway(
+    policy: SanitisePolicy,
+    *,
+    quarantine_dir: Path,
+    filter_port: int = 10025,
+    reinject_port: int = 10026,
+    workers: int = 2,
+) -> dict[str, str]:
+    """What a mail gateway needs, from the inventory's policy: the Postfix fragments (to
+    append to main.cf and master.cf) and the filter's configuration (JSON)."""
+    env = templates()
+    values = filter_vars(
+        filter_port=filter_port,
+        reinject_port=reinject_port,
+        policy=policy,
+        concurrency=max(2, workers * 2),
+    )
+    config = FilterConfig(
+        listen_port=filter_port,
+        reinject_port=reinject_port,
+        workers=workers,
+        quarantine_dir=quarantine_dir,
+        policy=policy,
+    )
+    return {
+        "main.cf.fragment": env.get_template("postfix-filter-main.cf.j2").render(values),
+        "master.cf.fragment": env.get_template("postfix-filter-master.cf.j2").render(values),
+        "mailsan-filter.json": config.model_dump_json(indent=2) + "\n",
+    }

@@ -143,7 +143,40 @@ def serve(c: Context, config: str) -> None:
         raise Exit("filter stopped with an error", code=code)
 
 
+@task(
+    help={
+        "out": "folder to write into (default: build/mail)",
+        "quarantine": "quarantine folder on the gateway (default: $ICTINFRA_QUARANTINE_DIR)",
+        "workers": "filter worker processes",
+        "inventory": "inventory folder (default: inventory/)",
+    }
+)
+def render(
+    c: Context,
+    out: str | None = None,
+    quarantine: str | None = None,
+    workers: int = 2,
+    inventory: str | None = None,
+) -> None:
+    """Write the Postfix fragments and the filter configuration the mail policy implies."""
+    from ictinfra.mailsan.lab import render_gateway
+    from ictinfra.mailsan.policy import SanitisePolicy
+    from ictinfra.render.output import write_atomic
+
+    policy = SanitisePolicy.from_mail_policy(_policy(inventory))
+    target = Path(out) if out else ROOT / "build" / "mail"
+    files = render_gateway(
+        policy,
+        quarantine_dir=Path(quarantine) if quarantine else DEFAULT_QUARANTINE,
+        workers=workers,
+    )
+    for name, text in files.items():
+        write_atomic(target / name, text)
+        print(target / name)
+
+
 ns = Collection("mail")
 ns.add_task(quarantine_list)
 ns.add_task(release)
 ns.add_task(serve)
+ns.add_task(render)

@@ -15,6 +15,7 @@ from ictinfra.inventory.model import SecretRef
 from ictinfra.mailsan import DEFAULT_POLICY, sanitise
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from ictinfra.mailsan.service import FilterConfig
 from tests.conftest import ROOT
 from tests.mailsan import compose
 
@@ -169,3 +170,35 @@ def test_release_task_refuses_unauthorised_and_audits(
     )
     assert rec.id in listing.stdout
     assert _audit(quarantine)[-1]["event"] == "release-refused"
+
+
+def test_render_task_writes_fragments_from_the_inventory(
+    minimal_inventory: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "mail"
+    subprocess.run(
+        [
+            str(ROOT / "inv"),
+            "mail.render",
+            "--inventory",
+            str(minimal_inventory),
+            "--out",
+            str(out),
+            "--quarantine",
+            "/srv/quarantine",
+            "--workers",
+            "3",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    main_cf = (out / "main.cf.fragment").read_text()
+    assert "content_filter = scan:[127.0.0.1]:10025" in main_cf
+    assert f"message_size_limit = {50 * 1024 * 1024}" in main_cf
+    assert "127.0.0.1:10026 inet" in (out / "master.cf.fragment").read_text()
+    config = FilterConfig.model_validate_json((out / "mailsan-filter.json").read_text())
+    assert config.workers == 3
+    assert config.policy.allowed_types == ("application/pdf", "text/plain")
+    assert config.policy.approvers == ("admin01",)
+    assert "ICTINFRA_QUARANTINE_KEY" in (out / "mailsan-filter.json").read_text()
