@@ -319,6 +319,22 @@ class Quarantine:
         self._event("released", ident, approver=approver, recipients=list(targets), reason=reason)
         return updated
 
+    # --- retention -------------------------------------------------------------------
+
+    def purge(self, days: int, now: datetime | None = None) -> list[str]:
+        """Delete originals older than ``days`` (the policy's quarantine_days); their
+        records stay, marked by a 'purged' audit event, so the trail outlives the content."""
+        cutoff = (now or datetime.now(UTC)).timestamp() - days * 86400
+        purged = []
+        for rec in self.records():
+            path = self.root / "messages" / f"{rec.id}.bin"
+            received = datetime.fromisoformat(rec.received_at).timestamp()
+            if received < cutoff and path.exists():
+                path.unlink()
+                self._event("purged", rec.id, retention_days=days)
+                purged.append(rec.id)
+        return purged
+
     # --- internals -------------------------------------------------------------------
 
     def _read_record(self, ident: str) -> QuarantineRecord | None:

@@ -175,8 +175,22 @@ def render(
         print(target / name)
 
 
+@task(
+    help={
+        "folder": "quarantine folder (default: $ICTINFRA_QUARANTINE_DIR)",
+        "inventory": "inventory folder whose mail_policy.quarantine_days applies",
+    }
+)
+def purge(c: Context, folder: str | None = None, inventory: str | None = None) -> None:
+    """Delete originals older than the policy's retention; the audit records stay."""
+    policy = _policy(inventory)
+    gone = _open(policy, folder).purge(policy.quarantine_days)
+    print(f"purged {len(gone)} original(s) older than {policy.quarantine_days} days")
+
+
 ns = Collection("mail")
 ns.add_task(quarantine_list)
 ns.add_task(release)
 ns.add_task(serve)
 ns.add_task(render)
+ns.add_task(purge)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,15 @@ def test_render_task_writes_fragments_from_the_inventory(
     assert config.policy.allowed_types == ("application/pdf", "text/plain")
     assert config.policy.approvers == ("admin01",)
     assert "ICTINFRA_QUARANTINE_KEY" in (out / "mailsan-filter.json").read_text()
+
+
+def test_purge_removes_old_originals_and_keeps_the_trail(quarantine: Quarantine) -> None:
+    rec = quarantine.store(compose.message().as_bytes(), "a@x.example", ["u@y.example"])
+    assert quarantine.purge(90) == []
+    later = datetime.now(UTC) + timedelta(days=91)
+    assert quarantine.purge(90, now=later) == [rec.id]
+    assert not (quarantine.root / "messages" / f"{rec.id}.bin").exists()
+    assert quarantine.get(rec.id).sha256 == rec.sha256
+    assert _audit(quarantine)[-1]["event"] == "purged"
+    with pytest.raises(QuarantineError):
+        quarantine.original(rec.id)
