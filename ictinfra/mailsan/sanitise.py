@@ -13,7 +13,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import formatdate, make_msgid
 
-from ictinfra.mailsan.attachments import Budget, Outcome, process
+from ictinfra.mailsan.attachments import Budget, Outcome, process, true_type
 from ictinfra.mailsan.policy import SanitisePolicy
 from ictinfra.mailsan.records import (
     Action,
@@ -103,16 +103,7 @@ def _collect(part: Message, state: _State, depth: int, where: str) -> None:
         subparts = [p for p in payload if isinstance(p, Message)]
         if ctype == "message/rfc822" or (part.get_content_maintype() == "message" and subparts):
             for sub in subparts:
-                heading = ["", "---------- 転送されたメッセージ / Forwarded message ----------"]
-                heading.extend(
-                    f"{name}: {value}"
-                    for name in ("From", "Date", "Subject", "To")
-                    if (value := _hget(sub, name)) is not None
-                )
-                state.sections.append(
-                    "\n".join(neutralise_links("\n".join(heading))[0].splitlines())
-                )
-                _collect(sub, state, depth + 1, f"{where}/message")
+                _forwarded(sub, state, depth, where)
             return
         if ctype == "multipart/alternative" and subparts:
             kinds = [p.get_content_type() for p in subparts]
@@ -124,6 +115,12 @@ def _collect(part: Message, state: _State, depth: int, where: str) -> None:
         for index, sub in enumerate(subparts):
             _collect(sub, state, depth + 1, f"{where}.{index}")
         return
+    _leaf(part, state, depth, where)
+
+
+def _leaf(part: Message, state: _State, depth: int, where: str) -> None:
+    policy = state.policy
+    ctype = part.get_content_type()
     state.leaves += 1
     if state.leaves > policy.max_parts:
         _remove_part(part, state, where, f"more than {policy.max_parts} MIME parts")
@@ -135,9 +132,35 @@ def _collect(part: Message, state: _State, depth: int, where: str) -> None:
         return
     data = _payload(part)
     name = clean_filename(filename, f"part{where.replace('/', '-')}")
+    if true_type(data)[0] == "message/rfc822":
+        # A forwarded message sent as a plain attachment: sanitised like an inline one.
+        state.outcome.records.append(
+            ObjectRecord(
+                path=name,
+                declared_type=ctype,
+                true_type="message/rfc822",
+                size=len(data),
+                sha256=sha256(data),
+                action=Action.CONVERTED,
+                reason="attached message sanitised and shown inline",
+            )
+        )
+        _forwarded(BytesParser(policy=email.policy.compat32).parsebytes(data), state, depth, where)
+        return
     out = process(data, path=name, declared=ctype, policy=policy, budget=state.budget)
     state.outcome.records.extend(out.records)
     state.outcome.deliver.extend(out.deliver)
+
+
+def _forwarded(sub: Message, state: _State, depth: int, where: str) -> None:
+    heading = ["", "---------- 転送されたメッセージ / Forwarded message ----------"]
+    heading.extend(
+        f"{name}: {value}"
+        for name in ("From", "Date", "Subject", "To")
+        if (value := _hget(sub, name)) is not None
+    )
+    state.sections.append("\n".join(neutralise_links("\n".join(heading))[0].splitlines()))
+    _collect(sub, state, depth + 1, f"{where}/message")
 
 
 def _remove_part(part: Message, state: _State, where: str, reason: str) -> None:

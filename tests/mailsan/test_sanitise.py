@@ -304,3 +304,13 @@ def test_command_line_exit_codes() -> None:
     held = subprocess.run(cmd, input=ppap, capture_output=True, check=False, cwd=ROOT)
     assert held.returncode == 75
     assert "保留" in body_text(held.stdout)
+
+
+def test_attached_message_is_sanitised_recursively() -> None:
+    mail = Path("/usr/share/clamav-testfiles/clam.mail").read_bytes()
+    result = sanitise(compose.with_attachment(mail, "fwd.dat"), DEFAULT_POLICY)
+    actions = {o.path: o.action for o in result.objects}
+    assert actions["fwd.dat"] is Action.CONVERTED
+    assert actions["clam.exe"] is Action.REMOVED
+    assert "Forwarded message" in body_text(result.message)
+    assert_safe(result.message)
