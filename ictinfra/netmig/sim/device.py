@@ -25,6 +25,12 @@ class Faults:
     reject: tuple[str, ...] = ()
     drop_after: int | None = None
     auth_fail: bool = False
+    ignore: tuple[str, ...] = ()  # lines accepted without error but not applied (a silent bug)
+    reboot_after: int | None = None  # the device reboots after this many config lines
+    reboot_downtime: float = 1.0
+
+    def ignores(self, line: str) -> bool:
+        return any(re.search(rx, line) for rx in self.ignore)
 
     def delay_for(self, line: str) -> float:
         if not self.delay or (self.slow_pattern and not re.search(self.slow_pattern, line)):
@@ -50,6 +56,8 @@ class SimDevice:
     startup: ConfigTree | None = None
     boots: int = 1
     commands: list[str] = field(default_factory=list)  # every line received, for tests
+    down_until: float = 0.0  # monotonic time until which logins are refused (rebooting)
+    closed_in_config: int = 0  # sessions that ended while in configuration mode
 
     def __post_init__(self) -> None:
         if self.startup is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -96,11 +97,19 @@ class SimPlatform(ABC):
         """Apply one configuration line; None means accepted silently. Counts lines."""
         if dev.faults.rejects(line) or self.bad_interface(line):
             return Reply(self.error(line))
+        if dev.faults.ignores(line):
+            return None
         sess.section = dev.running.apply(line, sess.section)
         sess.dirty = True
         sess.config_lines += 1
         dev.commands.append(line)
         if dev.faults.drop_after is not None and sess.config_lines >= dev.faults.drop_after:
+            dev.faults.drop_after = None  # one event, as on a real link
+            return Reply("", close=True)
+        if dev.faults.reboot_after is not None and sess.config_lines >= dev.faults.reboot_after:
+            dev.faults.reboot_after = None
+            dev.reboot()
+            dev.down_until = time.monotonic() + dev.faults.reboot_downtime
             return Reply("", close=True)
         return None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
+import time
 import zlib
 from collections.abc import Iterable
 from concurrent.futures import Future
@@ -34,6 +35,9 @@ class _Server(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        if time.monotonic() < self.dev.down_until:
+            conn.abort()  # still booting: as good as refused
+            return
         self.fleet.connections.setdefault(self.dev.hostname, set()).add(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:  # noqa: ARG002 - asyncssh's signature
@@ -97,6 +101,8 @@ async def _run_session(dev: SimDevice, process: asyncssh.SSHServerProcess[str]) 
     except (asyncssh.Error, OSError, ConnectionError):
         return
     finally:
+        if sess.mode == "config" or (dev.platform == "yamaha" and sess.mode == "admin"):
+            dev.closed_in_config += 1
         if not process.is_closing():
             process.exit(0)
 
@@ -111,6 +117,8 @@ async def _answer(
     delay = dev.faults.delay_for(typed)
     if delay:
         await asyncio.sleep(delay)
+        if process.is_closing():
+            return  # the client hung up meanwhile: typed-ahead input is discarded
     reply = cli.handle(dev, sess, typed)
     if reply.close:
         sess.closed = True

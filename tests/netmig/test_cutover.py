@@ -1,0 +1,209 @@
+"""Cutover against the simulator fleet: a full rehearsal, each fault, resume after interruption."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.netmig.backup import backup
+from ictinfra.netmig.cutover import DeviceReport, Outcome, Settings, run_wave, write_report
+from ictinfra.netmig.diff import same
+from ictinfra.netmig.sim.platforms import PLATFORMS
+from ictinfra.netmig.sim.server import Fleet, inventory_fleet
+from ictinfra.netmig.translate import translate_device
+from tests.conftest import require_tool
+from tests.netmig.conftest import FIXTURES, PASSWORD, USER, fleet_endpoints, lab_credentials
+
+pytestmark = pytest.mark.integration
+
+FAST = Settings(
+    workers=4, timeout=3.0, command_timeout=3.0, reconnect_attempts=6, reconnect_delay=0.3
+)
+
+# A second pair in wave 0, so that "the rest of the wave goes on" can be seen.
+EXTRA_DEVICES = """
+  - hostname: ho-acc-01
+    platform: cisco_ios
+    model: Catalyst 2960-X
+    site: honcho
+    role: access
+    lifecycle: current
+    mgmt_address: 10.1.99.3
+    interfaces:
+      - {name: Vlan900, segment: ho-mgmt, address: 10.1.99.3/24}
+      - {name: GigabitEthernet1/0/2, mode: access, segment: ho-lgwan}
+    static_routes:
+      - {prefix: 0.0.0.0/0, next_hop: 10.1.99.1}
+  - hostname: ho-acc-11
+    platform: cisco_xe
+    model: Catalyst 9200
+    site: honcho
+    role: access
+    lifecycle: replacement
+    replaces: ho-acc-01
+    wave: 0
+    mgmt_address: 10.1.99.13
+    interfaces:
+      - {name: Vlan900, segment: ho-mgmt, address: 10.1.99.13/24}
+      - {name: GigabitEthernet1/0/2, mode: access, segment: ho-lgwan}
+"""
+
+
+@dataclass
+class Lab:
+    inv: Inventory
+    fleet: Fleet
+    backups: Path
+    state: Path
+
+    def run(self, wave: int, **kw: object) -> object:
+        options: dict[str, object] = {
+            "backups": self.backups,
+            "state": self.state,
+            "settings": FAST,
+        }
+        options.update(kw)
+        return run_wave(
+            self.inv,
+            wave,
+            fleet_endpoints(self.fleet),
+            credentials=lab_credentials,
+            **options,  # type: ignore[arg-type]
+        )
+
+    def running(self, hostname: str) -> str:
+        dev = self.fleet.device(hostname)
+        return PLATFORMS[dev.platform].config_text(dev, dev.running)
+
+    def intended(self, hostname: str) -> str:
+        dev = self.inv.devices_by_hostname[hostname]
+        assert dev.replaces is not None
+        return translate_device(self.inv, dev, self.running(dev.replaces)).config
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    require_tool("git")
+    folder = tmp_path / "inventory"
+    shutil.copytree(FIXTURES / "minimal", folder)
+    devices = folder / "network" / "devices.yml"
+    devices.write_text(devices.read_text(encoding="utf-8") + EXTRA_DEVICES, encoding="utf-8")
+    inv = load_inventory(folder)
+    with inventory_fleet(inv, USER, PASSWORD) as fleet:
+        lab = Lab(inv, fleet, tmp_path / "backups", tmp_path / "state")
+        run = backup(inv, fleet_endpoints(fleet), lab.backups, credentials=lab_credentials)
+        assert not run.failed
+        yield lab
+
+
+def _by_host(report: object) -> dict[str, DeviceReport]:
+    return {d.hostname: d for d in report.devices}  # type: ignore[attr-defined]
+
+
+def test_full_rehearsal_reaches_intended_and_a_second_run_changes_nothing(
+    lab: Lab, tmp_path: Path
+) -> None:
+    for wave in lab.inv.waves():
+        dry = lab.run(wave)
+        assert {d.outcome for d in dry.devices} == {Outcome.PLANNED}  # type: ignore[attr-defined]
+        report = lab.run(wave, commit=True)
+        assert report.ok, report  # type: ignore[attr-defined]
+        assert {d.outcome for d in report.devices} == {Outcome.CHANGED}  # type: ignore[attr-defined]
+        write_report(report, tmp_path / "report")  # type: ignore[arg-type]
+    for dev in lab.inv.replacements():
+        assert same(dev.platform, lab.running(dev.hostname), lab.intended(dev.hostname))
+        sim = lab.fleet.device(dev.hostname)
+        assert sim.closed_in_config == 0
+        assert sim.startup is not None
+        assert sim.startup.lines() == sim.running.lines()  # saved
+    again = lab.run(0, commit=True, state=tmp_path / "state2")  # type: ignore[arg-type]
+    assert {d.outcome for d in again.devices} == {Outcome.UNCHANGED}  # type: ignore[attr-defined]
+    saved = json.loads((tmp_path / "report" / "cutover-wave-0.json").read_text("utf-8"))
+    assert {d["outcome"] for d in saved["devices"]} == {"changed"}
+    assert "cutover-wave-0" in (tmp_path / "report" / "cutover-wave-0.html").read_text("utf-8")
+
+
+def _check_fault(lab: Lab, victim: str, expect: Outcome) -> DeviceReport:
+    before = lab.running(victim)
+    report = lab.run(0, commit=True)
+    devices = _by_host(report)
+    result = devices[victim]
+    assert result.outcome is expect, result
+    if expect is Outcome.ROLLED_BACK or expect is Outcome.FAILED:
+        assert result.final_state == "original"
+        assert same("cisco_xe", lab.running(victim), before)
+        assert result.error
+    other = next(h for h in devices if h != victim)
+    assert devices[other].outcome is Outcome.CHANGED  # the rest of the wave went on
+    assert lab.fleet.device(other).closed_in_config == 0
+    return result
+
+
+def test_rejected_line_rolls_back_and_leaves_config_mode(lab: Lab) -> None:
+    lab.fleet.device("ho-acc-11").faults.reject = (r"^ip route 0\.0\.0\.0",)
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert "rejected" in result.error
+    assert lab.fleet.device("ho-acc-11").closed_in_config == 0
+
+
+def test_connection_dropped_mid_push_rolls_back_the_partial_change(lab: Lab) -> None:
+    lab.fleet.device("ho-acc-11").faults.drop_after = 4
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert any("rollback" in e for e in result.events)
+
+
+def test_slow_device_times_out_and_is_rolled_back(lab: Lab) -> None:
+    faults = lab.fleet.device("ho-acc-11").faults
+    faults.delay, faults.slow_pattern = 2.0, r"^snmp-server location"
+    settings = FAST.model_copy(update={"command_timeout": 0.5})
+    before = lab.running("ho-acc-11")
+    report = lab.run(0, commit=True, settings=settings)
+    result = _by_host(report)["ho-acc-11"]
+    assert result.outcome is Outcome.ROLLED_BACK, result
+    assert "ReadTimeout" in result.error
+    assert same("cisco_xe", lab.running("ho-acc-11"), before)
+
+
+def test_authentication_failure_leaves_the_device_untouched(lab: Lab) -> None:
+    lab.fleet.device("ho-acc-11").faults.auth_fail = True
+    result = _check_fault(lab, "ho-acc-11", Outcome.FAILED)
+    assert "backup failed" in result.error  # refused already at the pre-change backup
+    assert "authentication" in result.error
+
+
+def test_device_rebooting_mid_push_comes_back_original(lab: Lab) -> None:
+    lab.fleet.device("ho-acc-11").faults.reboot_after = 3
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert lab.fleet.device("ho-acc-11").boots == 2
+    assert any("nothing to roll back" in e for e in result.events)
+
+
+def test_silently_ignored_line_fails_the_post_check(lab: Lab) -> None:
+    lab.fleet.device("ho-acc-11").faults.ignore = (r"^ip route ",)
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert result.checks is not None
+    assert not result.checks.config_matches
+    assert "0.0.0.0/0 (static)" in result.checks.missing_routes
+
+
+def test_interrupted_wave_resumes_where_it_stopped(lab: Lab) -> None:
+    serial = FAST.model_copy(update={"workers": 1})
+
+    def stop(result: DeviceReport) -> None:
+        raise KeyboardInterrupt(result.hostname)
+
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        lab.run(0, commit=True, settings=serial, on_done=stop)
+    first = str(stopped.value)
+    resumed = _by_host(lab.run(0, commit=True, settings=serial))
+    assert resumed[first].outcome is Outcome.RESUMED
+    assert resumed[first].final_state == "intended"
+    assert [d.outcome for h, d in resumed.items() if h != first] == [Outcome.CHANGED]
+    for dev in lab.inv.waves()[0]:
+        assert same(dev.platform, lab.running(dev.hostname), lab.intended(dev.hostname))
