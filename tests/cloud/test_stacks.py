@@ -7,7 +7,7 @@ import json
 import os
 import runpy
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from ictinfra.cloud.errors import PlanRecordError
 from ictinfra.cloud.record import RecordedPlan, record
 from ictinfra.cloud.stacks import discover
 from ictinfra.cloud.step import cloud_step
-from ictinfra.inventory import Inventory
+from ictinfra.inventory import Inventory, load_inventory
 from tests.cloud.conftest import ROOT, settings
 from tests.cloud.helpers import SECRET, cached, run
 
@@ -183,3 +183,29 @@ def test_stack_main_reads_config_and_builds(
     assert len(vms) == 5  # the minimal inventory's servers
     assert SECRET not in plan.to_json()
     assert os.environ.get("ICTINFRA_VSPHERE_PASSWORD") is None  # never read from the env
+
+
+def test_an_os_without_a_guest_type_fails_closed(
+    minimal_inventory: Path, edit: Callable[[Path, str, str], None]
+) -> None:
+    edit(minimal_inventory / "systems.yml", "os: Debian 12", "os: Plan 9")
+    with pytest.raises(PlanRecordError, match="no guest type for OS 'Plan 9'"):
+        run(settings("vsphere"), load_inventory(minimal_inventory))
+
+
+def test_proxmox_refuses_two_segments_on_one_vlan(
+    minimal_inventory: Path, edit: Callable[[Path, str, str], None]
+) -> None:
+    edit(
+        minimal_inventory / "systems.yml",
+        "segment: dc-mgmt, address: 10.2.99.21}",
+        "segment: dc-mgmt, address: 10.2.99.21}\n"
+        "      - {name: bastion-02, role: bastion, vcpu: 2, memory_gb: 4, disks: [{size_gb: 100}], "
+        "os: Debian 12, segment: ho-mgmt, address: 10.1.99.21}",
+    )
+    inv = load_inventory(minimal_inventory)
+    with pytest.raises(PlanRecordError, match="share VLAN 900"):
+        run(settings("proxmox", hosts="all"), inv)
+    # vSphere port groups are per segment: the same inventory plans there
+    plan, _ = run(settings("vsphere"), inv)
+    assert len(plan.of_type(vsphere.PORT_GROUP_TYPE)) == 5
