@@ -522,3 +522,62 @@ def write_report(report: WaveReport, out: Path) -> Path:
 
 def latest_pre_change(state: Path, wave: int) -> str | None:
     return Journal(state / f"wave-{wave}.journal.jsonl").pre_change_backup()
+
+
+def rollback_devices(
+    inv: Inventory,
+    hosts: Sequence[str],
+    endpoints: dict[str, Endpoint],
+    *,
+    backups: Path,
+    ref: str,
+    state: Path,
+    credentials: Callable[[Inventory, Device], Credentials] = device_credentials,
+    settings: Settings | None = None,
+) -> tuple[DeviceReport, ...]:
+    """Put each device back to its configuration in backup commit ``ref``, verify, save."""
+    settings = settings or Settings()
+    log_dir = state / "rollback" / "logs" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    def one(hostname: str) -> DeviceReport:
+        dev = inv.devices_by_hostname[hostname]
+        start = time.monotonic()
+        target = config_at(backups, hostname, ref)
+        if target is None:
+            return DeviceReport(
+                hostname=hostname, outcome=Outcome.FAILED, final_state="original",
+                error=f"no backup of {hostname} at {ref}",
+            )  # fmt: skip
+        try:
+            run = _Run(endpoints[hostname], credentials(inv, dev), log_dir, settings)
+            with run.session() as conn:
+                now = run.read_config(conn)
+                back = diff(dev.platform, now, target)
+                if back.empty:
+                    return DeviceReport(
+                        hostname=hostname, outcome=Outcome.UNCHANGED, final_state="backup"
+                    )
+                run.push(conn, back.remediation)
+                now = run.read_config(conn)
+                if not same(dev.platform, now, target):
+                    return DeviceReport(
+                        hostname=hostname, outcome=Outcome.FAILED, final_state="unknown",
+                        error="read-back differs from the backup", remediation=back.remediation,
+                    )  # fmt: skip
+                conn.save_config()
+                _leave_config_mode(conn)
+        except (*RECOVERABLE, *PERMANENT) as exc:
+            return DeviceReport(
+                hostname=hostname, outcome=Outcome.FAILED, final_state="unknown",
+                error=f"{type(exc).__name__}: {_first_line(str(exc))}",
+            )  # fmt: skip
+        return DeviceReport(
+            hostname=hostname,
+            outcome=Outcome.CHANGED,
+            final_state="backup",
+            remediation=back.remediation,
+            seconds=round(time.monotonic() - start, 3),
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
+        return tuple(pool.map(one, hosts))

@@ -187,7 +187,181 @@ def translate(
         )
 
 
+COMMON_HELP = {
+    "inventory": "inventory folder (default: inventory/)",
+    "lab": "lab endpoints file from net.simulate (default: production management addresses)",
+    "credentials_env": "variable holding every device's password (default: inventory refs)",
+    "backups": "backup repository (default: state/backups)",
+    "workers": "devices at once",
+}
+
+
+@task(
+    help={
+        **{k: v for k, v in COMMON_HELP.items() if k != "workers"},
+        "host": "the replacement device",
+        "json": "machine-readable output",
+    }
+)
+def diff(
+    c: Context,
+    host: str,
+    inventory: str | None = None,
+    lab: str | None = None,
+    credentials_env: str | None = None,
+    backups: str | None = None,
+    json: bool = False,
+) -> None:
+    """Remediation and rollback from a replacement's running config to its intended config."""
+    import json as jsonlib
+
+    from ictinfra.netmig.backup import config_at
+    from ictinfra.netmig.cutover import RECOVERABLE, Settings, _Run
+    from ictinfra.netmig.diff import diff as make_diff
+    from ictinfra.netmig.session import PERMANENT
+    from ictinfra.netmig.translate import translate_device
+
+    inv = _load(inventory)
+    dev = inv.devices_by_hostname.get(host)
+    if dev is None or dev.replaces is None:
+        raise Exit(f"{host}: not a replacement device of the inventory", code=2)
+    folder = Path(backups).resolve() if backups else STATE / "backups"
+    old = config_at(folder, dev.replaces)
+    if old is None:
+        raise Exit(f"no backup of {dev.replaces} in {folder}: run net.backup first", code=1)
+    translation = translate_device(inv, dev, old)
+    if not translation.ok:
+        raise Exit(f"{host}: {len(translation.blocking)} unsupported line(s); see net.translate", 1)
+    try:
+        creds = _credentials(credentials_env)(inv, dev)
+        run = _Run(_endpoints(inv, lab)[host], creds, STATE / "diff" / "logs", Settings())
+        with run.session() as conn:
+            running = run.read_config(conn)
+    except (*RECOVERABLE, *PERMANENT) as exc:
+        raise Exit(f"{host}: {type(exc).__name__}: {exc}", code=1) from exc
+    result = make_diff(dev.platform, running, translation.config)
+    if json:
+        print(jsonlib.dumps(result.model_dump(), indent=2, ensure_ascii=False))
+        return
+    print(f"# {host}: remediation ({len(result.remediation)} lines)")
+    print("\n".join(result.remediation) or "# nothing to change")
+    print(f"# {host}: rollback ({len(result.rollback)} lines)")
+    print("\n".join(result.rollback) or "# nothing to undo")
+
+
+@task(
+    help={
+        **COMMON_HELP,
+        "wave": "the cutover wave",
+        "commit": "change the devices (default: dry run)",
+        "report": "where the wave report goes (default: build/report)",
+        "state": "journal and logs (default: state/cutover)",
+    }
+)
+def cutover(
+    c: Context,
+    wave: int,
+    commit: bool = False,
+    inventory: str | None = None,
+    lab: str | None = None,
+    credentials_env: str | None = None,
+    backups: str | None = None,
+    report: str | None = None,
+    state: str | None = None,
+    workers: int = 8,
+) -> None:
+    """Cut over one wave: checks, push, save, post-checks, automatic rollback; resumable."""
+    from rich.progress import Progress
+
+    from ictinfra.netmig.cutover import DeviceReport, Settings, run_wave, write_report
+    from ictinfra.netmig.errors import NetmigError
+
+    inv = _load(inventory)
+    wave = int(wave)  # invoke passes untyped positional options as text
+    count = len(inv.waves().get(wave, ()))
+    with Progress(transient=False) as progress:
+        bar = progress.add_task(f"wave {wave} ({'commit' if commit else 'dry run'})", total=count)
+
+        def done(result: DeviceReport) -> None:
+            progress.update(
+                bar, advance=1, description=f"wave {wave}: {result.hostname} {result.outcome}"
+            )
+
+        try:
+            result = run_wave(
+                inv,
+                wave,
+                _endpoints(inv, lab),
+                backups=Path(backups).resolve() if backups else STATE / "backups",
+                state=Path(state).resolve() if state else STATE / "cutover",
+                commit=commit,
+                credentials=_credentials(credentials_env),
+                settings=Settings(workers=workers),
+                on_done=done,
+            )
+        except NetmigError as exc:
+            raise Exit(str(exc), code=1) from exc
+    path = write_report(result, Path(report).resolve() if report else ROOT / "build" / "report")
+    for d in result.devices:
+        print(f"{d.hostname:<24} {d.outcome.value:<12} {d.final_state:<9} {d.error}")
+        for line in d.remediation if not commit else ():
+            print(f"    {line}")
+    print(f"report: {path} ({path.with_suffix('.html').name})")
+    if not result.ok:
+        raise Exit(f"wave {wave}: {result.counts()}", code=1)
+
+
+@task(
+    help={
+        **COMMON_HELP,
+        "wave": "roll back the devices of this wave (to its pre-change backup)",
+        "hosts": "or these devices (comma-separated)",
+        "ref": "backup commit to return to (default: the wave's pre-change backup)",
+        "state": "journal and logs (default: state/cutover)",
+    }
+)
+def rollback(
+    c: Context,
+    wave: int | None = None,
+    hosts: str | None = None,
+    ref: str | None = None,
+    inventory: str | None = None,
+    lab: str | None = None,
+    credentials_env: str | None = None,
+    backups: str | None = None,
+    state: str | None = None,
+    workers: int = 8,
+) -> None:
+    """Put devices back to the backup taken before their change; verify and save."""
+    from ictinfra.netmig.cutover import Outcome, Settings, latest_pre_change, rollback_devices
+
+    inv = _load(inventory)
+    state_dir = Path(state).resolve() if state else STATE / "cutover"
+    if hosts:
+        names = hosts.split(",")
+    elif wave is not None:
+        names = [d.hostname for d in inv.waves().get(int(wave), ())]
+        ref = ref or latest_pre_change(state_dir, int(wave))
+    else:
+        raise Exit("give --wave or --hosts", code=2)
+    if not ref:
+        raise Exit("no pre-change backup known: give --ref COMMIT (see the backup history)", 2)
+    results = rollback_devices(
+        inv,
+        names,
+        _endpoints(inv, lab),
+        backups=Path(backups).resolve() if backups else STATE / "backups",
+        ref=ref,
+        state=state_dir,
+        credentials=_credentials(credentials_env),
+        settings=Settings(workers=workers),
+    )
+    for r in results:
+        print(f"{r.hostname:<24} {r.outcome.value:<12} {r.final_state:<8} {r.error}")
+    if any(r.outcome is Outcome.FAILED for r in results):
+        raise Exit("rollback incomplete", code=1)
+
+
 ns = Collection("net")
-ns.add_task(simulate)
-ns.add_task(backup)
-ns.add_task(translate)
+for _task in (simulate, backup, translate, diff, cutover, rollback):
+    ns.add_task(_task)

@@ -12,7 +12,14 @@ import pytest
 
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.netmig.backup import backup
-from ictinfra.netmig.cutover import DeviceReport, Outcome, Settings, run_wave, write_report
+from ictinfra.netmig.cutover import (
+    DeviceReport,
+    Outcome,
+    Settings,
+    rollback_devices,
+    run_wave,
+    write_report,
+)
 from ictinfra.netmig.diff import same
 from ictinfra.netmig.sim.platforms import PLATFORMS
 from ictinfra.netmig.sim.server import Fleet, inventory_fleet
@@ -207,3 +214,32 @@ def test_interrupted_wave_resumes_where_it_stopped(lab: Lab) -> None:
     assert [d.outcome for h, d in resumed.items() if h != first] == [Outcome.CHANGED]
     for dev in lab.inv.waves()[0]:
         assert same(dev.platform, lab.running(dev.hostname), lab.intended(dev.hostname))
+
+
+def test_rollback_returns_a_wave_to_its_pre_change_backup(lab: Lab) -> None:
+    before = {d.hostname: lab.running(d.hostname) for d in lab.inv.waves()[0]}
+    report = lab.run(0, commit=True)
+    assert report.ok  # type: ignore[attr-defined]
+    ref = report.pre_change_backup  # type: ignore[attr-defined]
+    assert ref is not None
+    results = rollback_devices(
+        lab.inv,
+        list(before),
+        fleet_endpoints(lab.fleet),
+        backups=lab.backups,
+        ref=ref,
+        state=lab.state,
+        credentials=lab_credentials,
+        settings=FAST,
+    )
+    assert {r.outcome for r in results} == {Outcome.CHANGED}
+    for hostname, config in before.items():
+        assert same("cisco_xe", lab.running(hostname), config)
+        sim = lab.fleet.device(hostname)
+        assert sim.startup is not None
+        assert sim.startup.lines() == sim.running.lines()
+    again = rollback_devices(
+        lab.inv, list(before), fleet_endpoints(lab.fleet), backups=lab.backups, ref=ref,
+        state=lab.state, credentials=lab_credentials, settings=FAST,
+    )  # fmt: skip
+    assert {r.outcome for r in again} == {Outcome.UNCHANGED}
