@@ -107,7 +107,7 @@ def apply(
         else:
             topo = topology.load_topology(topology_)
             target = topology.state_dir(topo, BUILD) / "hosts.yml"
-            extra = {topology.LAB_VENDOR_KEY_ENV: topology.vendor_public_key(topo, BUILD)}
+            extra = topology.lab_environment(topo, BUILD)
         result = ansible.apply(target, playbook, limit=limit, check=check, extra_env=extra)
     except LabError as exc:
         raise Exit(str(exc), code=1) from exc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -185,7 +184,7 @@ def lab_inventory(topo: Topology, addrs: Mapping[str, Mapping[str, str]]) -> dic
             groups.setdefault(group, []).append(host.name)
     hostvars = {
         host.name: {
-            "ansible_connection": "containers.podman.podman",
+            "ansible_connection": "ictinfra.lab.podman",
             "ansible_host": topo.container(host.name),
             "ansible_python_interpreter": "/usr/bin/python3",
             "ictinfra_address": next(iter(addrs[host.name].values())),
@@ -257,7 +256,10 @@ def status() -> list[dict[str, str]]:
 
 
 def lab_environment(topo: Topology, build_root: Path) -> dict[str, str]:
-    """Environment for Ansible runs against the lab: the lab's own (non-secret) key."""
-    env = dict(os.environ)
-    env[LAB_VENDOR_KEY_ENV] = vendor_public_key(topo, build_root)
-    return env
+    """What Ansible runs against the lab need on top of the usual environment: the lab
+    vendor's (non-secret, lab-only) public key, and the static YAML inventory plugin
+    (ansible.cfg enables only ictinfra's plugin, for the real inventory)."""
+    return {
+        LAB_VENDOR_KEY_ENV: vendor_public_key(topo, build_root),
+        "ANSIBLE_INVENTORY_ENABLED": "yaml",
+    }

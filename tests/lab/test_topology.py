@@ -46,7 +46,7 @@ def test_default_topology_gives_the_groups_and_vars_the_playbooks_read() -> None
     ):
         assert key in inv["vars"]
     bastion = inv["hosts"]["bastion-01"]
-    assert bastion["ansible_connection"] == "containers.podman.podman"
+    assert bastion["ansible_connection"] == "ictinfra.lab.podman"
     assert bastion["ansible_host"] == "ictinfra-default-bastion-01"
     assert bastion["ictinfra_lab_addresses"] == addrs["bastion-01"]
 
