@@ -181,13 +181,19 @@ def _part_problems(part: Part, ratio: float) -> list[str]:
     too_big = [v.name for v in part.vms if not any(_fits_alone(v, h, ratio) for h in part.hosts)]
     if too_big:
         problems.append(f"{where}: {len(too_big)} VM(s) fit no host at all: {_names(too_big)}")
+    zones_of: dict[str, set[str]] = {}
+    for v in part.vms:
+        if v.group is not None:
+            zones_of.setdefault(v.group, set()).add(v.zone)
+    able_for: dict[frozenset[str], int] = {}  # hosts that may run every one of these zones
     for group, n in sorted(group_sizes(part.vms).items()):
-        members = [v for v in part.vms if v.group == group]
-        able = [h for h in part.hosts if all(h.may_run(v) for v in members)]
-        if n + 1 > len(able):
+        zones = frozenset(zones_of[group])
+        if zones not in able_for:
+            able_for[zones] = sum(1 for h in part.hosts if not h.zones or zones <= set(h.zones))
+        if n + 1 > able_for[zones]:
             problems.append(
                 f"{where}: anti-affinity group '{group}' has {n} VMs: with N+1 it needs "
-                f"{n + 1} hosts that may run them, there are {len(able)}"
+                f"{n + 1} hosts that may run them, there are {able_for[zones]}"
             )
     if problems or not part.vms or part_bound(part, ratio) is not None:
         return problems
@@ -334,7 +340,12 @@ def _tight(att: _Attempt, vms: Sequence[VmSpec], first: int) -> str | None:
         while lo < n and any(att.load[lo][d] + smallest[d] > att.caps[lo][d] for d in range(3)):
             lo += 1
         chosen = None
+        c, m, g = size(vm)
+        # the hot loop at 100x: capacity first (cheap, usually decisive), then the rest
         for i in range(lo, n):
+            load, cap = att.load[i], att.caps[i]
+            if load[0] + c > cap[0] or load[1] + m > cap[1] or load[2] + g > cap[2]:
+                continue
             if (vm.group is None or vm.group not in att.groups[i]) and att.fits(i, vm):
                 chosen = i
                 break
