@@ -74,7 +74,7 @@ class YamahaDriver(HConfigDriverBase):
         self, config: HConfigChild, other_children: Iterable[HConfigChild]
     ) -> HConfigChild | None:
         # Keyed commands whose key is their first words: "ip lan1 address", "ip route X".
-        for rx in (r"^(ip \S+ address) ", r"^(description \S+) ", r"^(ip route \S+) "):
+        for rx in (r"^(ip \S+ address) ", r"^(description \S+) ", r"^(ip route \S+ gateway \S+) "):
             m = re.match(rx, config.text)
             if m:
                 for other in other_children:

@@ -74,6 +74,23 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
     - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface"},
+    # RTX to a newer RTX: what the YAMAHA template renders today.
+    Platform.YAMAHA_RTX: frozenset(
+        {
+            "hostname",
+            "domain",
+            "dns",
+            "ntp",
+            "syslog",
+            "snmp_location",
+            "snmp_contact",
+            "interface",
+            "interface_description",
+            "interface_address",
+            "static_route",
+            "ospf",
+        }
+    ),
 }
 
 
@@ -130,10 +147,26 @@ def nec_entry(e: AclEntry, kind: str) -> str:  # noqa: ARG001 - one signature fo
     return " ".join(words)
 
 
-ENTRY_TEXT: dict[str, Callable[[AclEntry, str], str]] = {"ios": ios_entry, "nec_ix": nec_entry}
+def no_entry(e: AclEntry, kind: str) -> str:  # noqa: ARG001 - one signature for all targets
+    raise TranslateError("this target renders no ACLs")  # guarded by CAPABILITIES
+
+
+ENTRY_TEXT: dict[str, Callable[[AclEntry, str], str]] = {
+    "ios": ios_entry,
+    "nec_ix": nec_entry,
+    "yamaha": no_entry,
+}
 
 
 # --- rendering ------------------------------------------------------------------------------
+
+
+def _ospf_area(nd: NeutralDevice, iface: Interface) -> int | None:
+    """The interface's area: its own (YAMAHA style) or the network statement covering it."""
+    if iface.ospf_area is not None or nd.ospf is None or not iface.addresses:
+        return iface.ospf_area
+    ip = iface.addresses[0].ip
+    return next((n.area for n in nd.ospf.networks if ip in n.network), None)
 
 
 def target_context(
@@ -155,6 +188,7 @@ def target_context(
             "acl_in": i.acl_in,
             "acl_out": i.acl_out,
             "shut": i.shutdown,
+            "ospf_area": _ospf_area(nd, i),
         }
         for i in nd.interfaces
     ]

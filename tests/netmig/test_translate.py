@@ -211,7 +211,12 @@ def test_bad_requests_raise_the_layer_error() -> None:
     with pytest.raises(TranslateError):
         translate_text("hostname a\n", Platform.NEC_IX, Platform.CISCO_XE)
     with pytest.raises(TranslateError):
-        translate_text("hostname a\n", Platform.CISCO_IOS, Platform.YAMAHA_RTX)
+        # NEC IX has one port per entry: a multi-port IOS entry cannot render.
+        translate_text(
+            "hostname a\nip access-list extended WEB\n permit tcp any any eq 80 443\n",
+            Platform.CISCO_IOS,
+            Platform.NEC_IX,
+        )
     with pytest.raises(TranslateError):
         translate_text("ntp server 10.0.0.1\n", Platform.CISCO_IOS, Platform.CISCO_XE)
 

@@ -81,8 +81,12 @@ class SimPlatform(ABC):
     @abstractmethod
     def error(self, line: str) -> str: ...
 
-    def factory_default(self, hostname: str, mgmt: str, interfaces: tuple[str, ...]) -> str:
-        """The minimal configuration a new device is staged with (reachable, named)."""
+    def factory_default(self, hostname: str, mgmt: str | None, interfaces: tuple[str, ...]) -> str:
+        """The minimal configuration a new device is staged with (reachable, named).
+
+        ``mgmt`` is the address of the last interface; None when the device is managed out
+        of band (its management port is not one of the inventory's interfaces).
+        """
         raise NotImplementedError
 
     # --- shared helpers ------------------------------------------------------------------
@@ -261,10 +265,12 @@ class CiscoIos(SimPlatform):
             f"Building configuration...\n\nCurrent configuration : {len(body) + 1} bytes\n{body}\n"
         )
 
-    def factory_default(self, hostname: str, mgmt: str, interfaces: tuple[str, ...]) -> str:
+    def factory_default(self, hostname: str, mgmt: str | None, interfaces: tuple[str, ...]) -> str:
         lines = [f"hostname {hostname}"]
-        for name in interfaces[:-1]:
+        for name in interfaces if mgmt is None else interfaces[:-1]:
             lines += [f"interface {name}", " no ip address", " shutdown"]
+        if mgmt is None:
+            return "\n".join(lines) + "\n"
         iface = ipaddress.IPv4Interface(mgmt)
         lines += [
             f"interface {interfaces[-1]}",
@@ -498,7 +504,7 @@ YAMAHA_RULES = TreeRules(
         r"^(console prompt) ",
         r"^(ip \S+ address) ",
         r"^(description \S+) ",
-        r"^(ip route \S+) ",
+        r"^(ip route \S+ gateway \S+)",
         r"^(dns domain) ",
         r"^(snmp sysname) ",
         r"^(snmp syslocation) ",
@@ -566,7 +572,9 @@ class Yamaha(SimPlatform):
         ]
         return "\n".join([*head, *tree.lines(indent=" ", separator=None)]) + "\n"
 
-    def factory_default(self, hostname: str, mgmt: str, interfaces: tuple[str, ...]) -> str:
+    def factory_default(self, hostname: str, mgmt: str | None, interfaces: tuple[str, ...]) -> str:
+        if mgmt is None:
+            return f"console prompt {hostname}\n"
         return f"console prompt {hostname}\nip {interfaces[-1]} address {mgmt}\n"
 
     def handle(self, dev: SimDevice, sess: Session, line: str) -> Reply:  # noqa: PLR0911, PLR0912 - one CLI
@@ -681,7 +689,7 @@ NEC_RULES = TreeRules(
         r"^(timezone) ",
         r"^(snmp-agent ip location) ",
         r"^(snmp-agent ip contact) ",
-        r"^(ip route \S+) ",
+        r"^(ip route \S+ \S+)",
     ),
     literal_no=compile_all(r"^no shutdown$", r"^no ip address$"),
     default_lines=(),
@@ -756,10 +764,12 @@ class NecIx(SimPlatform):
         ]
         return "\n".join([*head, *tree.lines(indent=self.indent), "!"]) + "\n"
 
-    def factory_default(self, hostname: str, mgmt: str, interfaces: tuple[str, ...]) -> str:
+    def factory_default(self, hostname: str, mgmt: str | None, interfaces: tuple[str, ...]) -> str:
         lines = [f"hostname {hostname}", "timezone +09 00"]
-        for name in interfaces[:-1]:
+        for name in interfaces if mgmt is None else interfaces[:-1]:
             lines += [f"interface {name}", "  no ip address", "  shutdown"]
+        if mgmt is None:
+            return "\n".join(lines) + "\n"
         lines += [f"interface {interfaces[-1]}", f"  ip address {mgmt}", "  no shutdown"]
         return "\n".join(lines) + "\n"
 

@@ -260,9 +260,12 @@ def sim_device(
             None,
         )
         if mgmt is None or mgmt.address is None:
-            raise SimulatorError(f"{dev.hostname}: no interface carries the management address")
-        names = (*(i.name for i in dev.interfaces if i is not mgmt), mgmt.name)
-        text = cli.factory_default(dev.hostname, str(mgmt.address), names)
+            # Managed out of band: staged with its name only, every port at its default.
+            names = tuple(i.name for i in dev.interfaces)
+            text = cli.factory_default(dev.hostname, None, names)
+        else:
+            names = (*(i.name for i in dev.interfaces if i is not mgmt), mgmt.name)
+            text = cli.factory_default(dev.hostname, str(mgmt.address), names)
     return SimDevice(
         hostname=dev.hostname,
         platform=str(dev.platform),
