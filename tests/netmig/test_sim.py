@@ -11,6 +11,8 @@ from netmiko.exceptions import ReadTimeout
 from ntc_templates.parse import parse_output
 
 from ictinfra.inventory import Inventory
+from ictinfra.netmig.checks import parse_show
+from ictinfra.netmig.errors import NetmigError
 from ictinfra.netmig.sim.configtree import ConfigTree
 from ictinfra.netmig.sim.platforms import PLATFORMS
 from ictinfra.netmig.sim.server import Fleet
@@ -194,3 +196,35 @@ def test_password_never_echoed(fleet: Fleet) -> None:
         out = conn.send_command("show environment")
     assert PASSWORD not in out
     assert "Rev.14" in out
+
+
+def test_nec_route_table_parses_with_the_project_template(fleet: Fleet) -> None:
+    dev = fleet.device("iga-rt-11")
+    cli = PLATFORMS["nec_ix"]
+    cli.push_offline(
+        dev, ["interface GigaEthernet0.0", "  ip address 10.17.110.1/24", "  no shutdown"]
+    )
+    cli.push_offline(
+        dev, ["ip route default 10.17.110.254", "ip route 10.0.0.0/8 10.17.110.253 distance 20"]
+    )
+    with connect(fleet, "iga-rt-11") as conn:
+        text = conn.send_command("show ip route")
+    rows = parse_show("nec_ix", "show ip route", text)
+    assert {
+        (r["protocol"], r["network"], r["prefix_length"], r["nexthop_ip"], r["distance"])
+        for r in rows
+    } == {
+        ("C", "10.17.99.0", "24", "", "0"),
+        ("C", "10.17.110.0", "24", "", "0"),
+        ("S", "0.0.0.0", "0", "10.17.110.254", "1"),  # noqa: S104 - a route, not a bind
+        ("S", "10.0.0.0", "8", "10.17.110.253", "20"),
+    }
+    with pytest.raises(NetmigError):
+        parse_show("nec_ix", "show ip route", "IP Routing Table - 1 entries\ngarbage line\n")
+
+
+def test_yamaha_environment_parses_with_ntc_template(fleet: Fleet) -> None:
+    with connect(fleet, "iga-rt-01") as conn:
+        rows = conn.send_command("show environment", use_textfsm=True)
+    assert isinstance(rows, list)
+    assert rows[0]["serial"] == fleet.device("iga-rt-01").serial
