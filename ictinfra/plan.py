@@ -20,6 +20,7 @@ from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.ansible import build_ansible_inventory
 from ictinfra.inventory.errors import IctinfraError
 from ictinfra.isolation.step import isolation_step
+from ictinfra.netmig.step import netmig_step
 from ictinfra.render.devices import render_devices
 from ictinfra.render.output import Staging
 from ictinfra.report import Section, Table, render_report, summary_section, systems_section
@@ -101,6 +102,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("ansible", ansible_step),
     ("cloud", cloud_step),
     ("isolation", isolation_step),
+    ("netmig", netmig_step),
 )
 
 
