@@ -1,7 +1,11 @@
 """The quarantine: every original, encrypted at rest, with a JSON audit trail.
 
 Layout under the root folder:
-  messages/<id>.bin   the original as received, AES-256-GCM (nonce ‖ ciphertext, id as AAD)
+  segments/<day>-<pid>-<n>.seg
+                      the originals as received, appended: per entry MAGIC ‖ id ‖ length ‖
+                      nonce ‖ AES-256-GCM ciphertext (id as AAD). Appending to an open
+                      segment needs one fdatasync per message where a file per message needs
+                      two fsyncs (file and folder): the disk's latency is the filter's cost.
   records/<id>.json   the message's audit record (metadata only, rewritten atomically)
   delivered/<id>      empty marker: the sanitised message was handed back to Postfix
   audit.jsonl         one line per event: stored, sanitised, delivered, per removed object,
@@ -22,7 +26,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -34,7 +38,9 @@ from ictinfra.inventory.model import SecretRef
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult
 
-MAGIC = b"MSQ1"
+MAGIC = b"MSQ2"
+HEADER = 4 + 32 + 8  # magic, id, length of what follows
+SEGMENT_BYTES = 256 * 1024 * 1024
 Status = Literal["stored", "sanitised", "delivered"]
 
 
@@ -59,6 +65,8 @@ class QuarantineRecord(BaseModel):
     size: int
     sha256: str
     status: Status = "stored"
+    segment: str | None = None
+    offset: int | None = None
     subject: str | None = None
     verdict: str | None = None
     summary: str | None = None
@@ -100,24 +108,25 @@ def message_id(raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> st
 
 
 class Durable:
-    """fsync of a stored original (file and folder) running in a thread: fsync releases
-    the GIL, so sanitising overlaps the disk's latency."""
+    """fdatasync of a stored original running in a thread: it releases the GIL, so
+    sanitising overlaps the disk's latency. ``wait()`` before anything leaves."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, fd: int | None = None, folder: Path | None = None) -> None:
         self._error: OSError | None = None
         self._thread: threading.Thread | None = None
-        if path is not None:
-            self._thread = threading.Thread(target=self._sync, args=(path,), daemon=True)
+        if fd is not None:
+            self._thread = threading.Thread(target=self._sync, args=(fd, folder), daemon=True)
             self._thread.start()
 
-    def _sync(self, path: Path) -> None:
+    def _sync(self, fd: int, folder: Path | None) -> None:
         try:
-            for target, flags in ((path, os.O_RDONLY), (path.parent, os.O_RDONLY)):
-                fd = os.open(target, flags)
+            os.fdatasync(fd)
+            if folder is not None:  # a new segment: its folder entry must be durable too
+                dir_fd = os.open(folder, os.O_RDONLY)
                 try:
-                    os.fsync(fd)
+                    os.fsync(dir_fd)
                 finally:
-                    os.close(fd)
+                    os.close(dir_fd)
         except OSError as exc:
             self._error = exc
 
@@ -127,6 +136,44 @@ class Durable:
             self._thread.join()
         if self._error is not None:
             raise QuarantineError(f"original not stored durably: {self._error}") from self._error
+
+
+class _Segment:
+    """The open segment this process appends to (one per process: workers never share)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.fd: int | None = None
+        self.name = ""
+        self.size = 0
+        self.pid = 0
+        self.day = ""
+        self.lock = threading.Lock()
+
+    def append(self, entry: bytes) -> tuple[str, int, int, bool]:
+        """(segment name, offset, fd, new segment?) after writing ``entry``."""
+        with self.lock:
+            day = datetime.now(UTC).strftime("%Y%m%d")
+            fresh = False
+            if (
+                self.fd is None
+                or self.pid != os.getpid()
+                or self.day != day
+                or self.size + len(entry) > SEGMENT_BYTES
+            ):
+                self.pid, self.day, fresh = os.getpid(), day, True
+                self.name = f"{day}-{self.pid}-{secrets.token_hex(4)}.seg"
+                self.fd = os.open(
+                    self.folder / self.name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+                )
+                self.size = 0
+            offset = self.size
+            view = memoryview(entry)
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+            self.size += len(entry)
+            return self.name, offset, self.fd, fresh
 
 
 def _now() -> str:
@@ -157,8 +204,9 @@ class Quarantine:
     def __init__(self, root: Path, key: bytes) -> None:
         self.root = root
         self._aead = AESGCM(key)
-        for sub in ("messages", "records", "delivered"):
+        for sub in ("segments", "records", "delivered"):
             (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._segment = _Segment(root / "segments")
 
     # --- storing ---------------------------------------------------------------------
 
@@ -175,31 +223,40 @@ class Quarantine:
         sanitises while the disk syncs, and calls ``wait()`` before anything leaves."""
         ident = message_id(raw, envelope_from, envelope_to)
         existing = self._read_record(ident)
-        path = self.root / "messages" / f"{ident}.bin"
-        if existing is not None and path.exists():
+        if existing is not None:
             if existing.status == "delivered":
-                return existing, Durable(None)
+                return existing, Durable()
             try:
                 self.original(ident)  # a retry: the stored copy must still be whole
             except QuarantineError:
                 pass
             else:
-                return existing, Durable(None)
+                return existing, Durable()
+        received = _now()
+        # The envelope travels inside the encrypted entry, so the index can be rebuilt
+        # from the segments alone (rebuild_index) if a power cut loses a record.
+        envelope = json.dumps(
+            {"from": envelope_from, "to": list(envelope_to), "at": received}
+        ).encode()
         nonce = secrets.token_bytes(12)
-        sealed = MAGIC + nonce + self._aead.encrypt(nonce, raw, ident.encode())
-        _write_atomic(path, sealed, durable=False)
+        sealed = nonce + self._aead.encrypt(nonce, envelope + b"\0" + raw, ident.encode())
+        entry = MAGIC + ident.encode() + len(sealed).to_bytes(8, "big") + sealed
+        name, offset, fd, fresh = self._segment.append(entry)
         record = QuarantineRecord(
             id=ident,
-            received_at=_now(),
+            received_at=received,
             envelope_from=envelope_from,
             envelope_to=tuple(envelope_to),
             size=len(raw),
             sha256=hashlib.sha256(raw).hexdigest(),
+            segment=name,
+            offset=offset,
         )
-        # Metadata is rebuilt by the next store() if a power cut loses it: no fsync.
+        # The record is an index over the segments, rebuilt by scanning them if a power
+        # cut loses it: no fsync.
         self._write_record(record, durable=False)
-        self._event("stored", record.id, size=record.size, sha256=record.sha256)
-        return record, Durable(path)
+        self._event("stored", ident, size=record.size, sha256=record.sha256, segment=name)
+        return record, Durable(fd, self.root / "segments" if fresh else None)
 
     def record_result(
         self, stored: QuarantineRecord, result: SanitiseResult, subject: str | None
@@ -239,20 +296,64 @@ class Quarantine:
     def original(self, ident: str) -> bytes:
         """The original bytes, decrypted and checked against the recorded hash."""
         record = self.get(ident)
-        try:
-            sealed = (self.root / "messages" / f"{ident}.bin").read_bytes()
-        except OSError as exc:
-            raise QuarantineError(f"message {ident}: original missing") from exc
-        if not sealed.startswith(MAGIC):
-            raise QuarantineError(f"message {ident}: not a quarantine file")
-        nonce, body = sealed[4:16], sealed[16:]
-        try:
-            raw = self._aead.decrypt(nonce, body, ident.encode())
-        except InvalidTag as exc:
-            raise QuarantineError(f"message {ident}: wrong key or tampered file") from exc
+        _, raw = self._open_entry(ident, self._sealed(record))
         if hashlib.sha256(raw).hexdigest() != record.sha256:
             raise QuarantineError(f"message {ident}: content does not match its record")
         return raw
+
+    def _open_entry(self, ident: str, sealed: bytes) -> tuple[dict[str, object], bytes]:
+        try:
+            plain = self._aead.decrypt(sealed[:12], sealed[12:], ident.encode())
+        except InvalidTag as exc:
+            raise QuarantineError(f"message {ident}: wrong key or tampered file") from exc
+        envelope, _, raw = plain.partition(b"\0")
+        return json.loads(envelope), raw
+
+    def rebuild_index(self) -> list[str]:
+        """Write the records a power cut lost, from the segments (envelope included)."""
+        rebuilt = []
+        for path in sorted((self.root / "segments").glob("*.seg")):
+            data = path.read_bytes()
+            offset = 0
+            while offset + HEADER <= len(data) and data[offset : offset + 4] == MAGIC:
+                ident = data[offset + 4 : offset + 36].decode("ascii", errors="replace")
+                length = int.from_bytes(data[offset + 36 : offset + HEADER], "big")
+                sealed = data[offset + HEADER : offset + HEADER + length]
+                if len(sealed) != length:
+                    break  # a torn last entry: its message was never acknowledged
+                if self._read_record(ident) is None:
+                    envelope, raw = self._open_entry(ident, sealed)
+                    record = QuarantineRecord(
+                        id=ident,
+                        received_at=str(envelope["at"]),
+                        envelope_from=str(envelope["from"]),
+                        envelope_to=tuple(str(t) for t in envelope["to"]),  # type: ignore[attr-defined]
+                        size=len(raw),
+                        sha256=hashlib.sha256(raw).hexdigest(),
+                        segment=path.name,
+                        offset=offset,
+                    )
+                    self._write_record(record, durable=True)
+                    self._event("reindexed", ident, segment=path.name)
+                    rebuilt.append(ident)
+                offset += HEADER + length
+        return rebuilt
+
+    def _sealed(self, record: QuarantineRecord) -> bytes:
+        if record.segment is None or record.offset is None:
+            raise QuarantineError(f"message {record.id}: no stored original")
+        path = self.root / "segments" / record.segment
+        try:
+            with path.open("rb") as fh:
+                fh.seek(record.offset)
+                head = fh.read(HEADER)
+                length = int.from_bytes(head[36:44], "big") if len(head) == HEADER else -1
+                sealed = fh.read(length) if length > 0 else b""
+        except OSError as exc:
+            raise QuarantineError(f"message {record.id}: original missing ({exc})") from exc
+        if head[:4] != MAGIC or head[4:36] != record.id.encode() or len(sealed) != length:
+            raise QuarantineError(f"message {record.id}: damaged or missing entry")
+        return sealed
 
     def records(self) -> Iterator[QuarantineRecord]:
         for path in sorted((self.root / "records").glob("*.json")):
@@ -322,17 +423,17 @@ class Quarantine:
     # --- retention -------------------------------------------------------------------
 
     def purge(self, days: int, now: datetime | None = None) -> list[str]:
-        """Delete originals older than ``days`` (the policy's quarantine_days); their
-        records stay, marked by a 'purged' audit event, so the trail outlives the content."""
-        cutoff = (now or datetime.now(UTC)).timestamp() - days * 86400
+        """Delete segments whose day is older than ``days`` (the policy's quarantine_days);
+        the records stay, with a 'purged' audit event, so the trail outlives the content."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).strftime("%Y%m%d")
+        old = {p.name for p in (self.root / "segments").glob("*.seg") if p.name[:8] < cutoff}
         purged = []
         for rec in self.records():
-            path = self.root / "messages" / f"{rec.id}.bin"
-            received = datetime.fromisoformat(rec.received_at).timestamp()
-            if received < cutoff and path.exists():
-                path.unlink()
-                self._event("purged", rec.id, retention_days=days)
+            if rec.segment in old:
+                self._event("purged", rec.id, retention_days=days, segment=rec.segment)
                 purged.append(rec.id)
+        for name in sorted(old):
+            (self.root / "segments" / name).unlink()
         return purged
 
     # --- internals -------------------------------------------------------------------

@@ -43,11 +43,13 @@ def _audit(q: Quarantine) -> list[dict[str, object]]:
 def test_original_is_encrypted_and_decrypts_exactly(quarantine: Quarantine) -> None:
     raw = compose.raw_japanese("iso-2022-jp", text="機密の本文")
     rec = quarantine.store(raw, "a@internet.example", ["u@pref.test.example"])
-    sealed = (quarantine.root / "messages" / f"{rec.id}.bin").read_bytes()
+    (segment,) = (quarantine.root / "segments").iterdir()
+    sealed = segment.read_bytes()
     assert raw not in sealed
     assert b"From:" not in sealed
+    assert b"a@internet.example" not in sealed  # the envelope is encrypted too
     assert quarantine.original(rec.id) == raw
-    assert (quarantine.root / "messages" / f"{rec.id}.bin").stat().st_mode & 0o077 == 0
+    assert segment.stat().st_mode & 0o077 == 0
 
 
 def test_store_is_idempotent_per_message(quarantine: Quarantine) -> None:
@@ -65,7 +67,7 @@ def test_wrong_key_and_tampering_are_detected(quarantine: Quarantine) -> None:
     other = Quarantine(quarantine.root, load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()}))
     with pytest.raises(QuarantineError, match="wrong key"):
         other.original(rec.id)
-    path = quarantine.root / "messages" / f"{rec.id}.bin"
+    (path,) = (quarantine.root / "segments").iterdir()
     data = bytearray(path.read_bytes())
     data[-1] ^= 1
     path.write_bytes(bytes(data))
@@ -210,8 +212,22 @@ def test_purge_removes_old_originals_and_keeps_the_trail(quarantine: Quarantine)
     assert quarantine.purge(90) == []
     later = datetime.now(UTC) + timedelta(days=91)
     assert quarantine.purge(90, now=later) == [rec.id]
-    assert not (quarantine.root / "messages" / f"{rec.id}.bin").exists()
+    assert list((quarantine.root / "segments").iterdir()) == []
     assert quarantine.get(rec.id).sha256 == rec.sha256
     assert _audit(quarantine)[-1]["event"] == "purged"
     with pytest.raises(QuarantineError):
         quarantine.original(rec.id)
+
+
+def test_lost_records_are_rebuilt_from_the_segments(quarantine: Quarantine) -> None:
+    raws = [compose.message(f"本文 {i}").as_bytes() for i in range(3)]
+    ids = [
+        quarantine.store(raw, "a@x.example", [f"u{i}@y.example"]).id for i, raw in enumerate(raws)
+    ]
+    for record in (quarantine.root / "records").iterdir():
+        record.unlink()  # what a power cut can do to the unsynced index
+    assert sorted(quarantine.rebuild_index()) == sorted(ids)
+    for ident, raw, i in zip(ids, raws, range(3), strict=True):
+        assert quarantine.original(ident) == raw
+        assert quarantine.get(ident).envelope_to == (f"u{i}@y.example",)
+    assert quarantine.rebuild_index() == []
