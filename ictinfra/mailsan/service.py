@@ -4,7 +4,12 @@ Postfix hands each message to ``scan:[host]:port`` (this service); a worker stor
 original in the quarantine (fsynced), sanitises it, re-injects the result into Postfix's
 second smtpd and only then answers 250. Any failure answers 451, so Postfix keeps the
 message and retries: nothing is acknowledged before it is stored and re-injected. A
-message retried after a crash is recognised by its quarantine id and not delivered twice.
+message retried after a crash is recognised by its quarantine id and not delivered twice,
+except in one window the after-queue design cannot close: a worker killed after the
+re-injection smtpd has taken the sanitised copy (end of DATA, Postfix's own fsync) but
+before the delivered mark is written. Each such kill can deliver one message twice;
+nothing is ever lost. A milter, which changes the message inside the one SMTP
+transaction, has no such window (see the report in the issue).
 
 The parent binds the listening socket once and forks the workers, which all accept on it
 (the kernel hands each connection to an idle worker); a dead worker is replaced.
@@ -67,9 +72,9 @@ def reinject(
 ) -> None:
     """Hand a message to an SMTP server; raises ReinjectionError unless all were accepted.
 
-    ``on_accepted`` runs the moment the server has taken the message, before QUIT: the
-    gap in which a crash would make Postfix retry an already re-injected message (and so
-    deliver it twice) is then a few microseconds, not a network round trip.
+    ``on_accepted`` runs the moment the server has answered end-of-data, before QUIT,
+    so the gap in which a crash makes Postfix retry an already re-injected message is
+    the server's end-of-data processing, not a further round trip.
     """
     try:
         with smtplib.SMTP(host, port, timeout=timeout) as client:
