@@ -232,6 +232,12 @@ def _first_line(text: str) -> str:
 
 def _leave_config_mode(conn: BaseConnection) -> None:
     with suppress(*TRANSIENT, ValueError):
+        if conn.device_type.startswith("yamaha"):
+            # RTX configures in administrator mode, and netmiko's exit_config_mode is a
+            # no-op there: leave administrator mode itself (answering N to "save?").
+            if conn.check_enable_mode():
+                conn.exit_enable_mode()
+            return
         if conn.check_config_mode():
             conn.exit_config_mode()
 

@@ -29,6 +29,8 @@ from tests.netmig.conftest import FIXTURES, PASSWORD, USER, fleet_endpoints, lab
 
 pytestmark = pytest.mark.integration
 
+ROOT = Path(__file__).resolve().parents[2]
+
 FAST = Settings(
     workers=4, timeout=3.0, command_timeout=3.0, reconnect_attempts=6, reconnect_delay=0.3
 )
@@ -243,3 +245,40 @@ def test_rollback_returns_a_wave_to_its_pre_change_backup(lab: Lab) -> None:
         state=lab.state, credentials=lab_credentials, settings=FAST,
     )  # fmt: skip
     assert {r.outcome for r in again} == {Outcome.UNCHANGED}
+
+
+def test_rehearsal_of_every_wave_of_the_example_inventory(tmp_path: Path) -> None:
+    """Backup, translate, diff, cutover --commit and post-checks for every wave of the
+    example inventory; then a second run changes nothing. Blocked devices (unsupported
+    lines nobody waived) are named and left untouched."""
+    require_tool("git")
+    inv = load_inventory(ROOT / "inventory")
+    with inventory_fleet(inv, USER, PASSWORD) as fleet:
+        eps = fleet_endpoints(fleet)
+        assert not backup(inv, eps, tmp_path / "b", credentials=lab_credentials).failed
+        settings = FAST.model_copy(update={"workers": 8, "command_timeout": 10.0})
+        changed = 0
+        for wave in inv.waves():
+            report = run_wave(
+                inv, wave, eps, backups=tmp_path / "b", state=tmp_path / "s", commit=True,
+                credentials=lab_credentials, settings=settings,
+            )  # fmt: skip
+            for d in report.devices:
+                assert d.outcome in {Outcome.CHANGED, Outcome.BLOCKED}, d
+                assert d.outcome is Outcome.CHANGED or d.blocking
+                changed += d.outcome is Outcome.CHANGED
+        assert changed >= len(inv.replacements()) * 3 // 4
+        for dev in inv.replacements():
+            sim = fleet.device(dev.hostname)
+            assert dev.replaces is not None
+            old = fleet.device(dev.replaces)
+            t = translate_device(inv, dev, PLATFORMS[old.platform].config_text(old, old.running))
+            if t.ok:
+                running = PLATFORMS[sim.platform].config_text(sim, sim.running)
+                assert same(dev.platform, running, t.config), dev.hostname
+        for wave in inv.waves():
+            again = run_wave(
+                inv, wave, eps, backups=tmp_path / "b", state=tmp_path / "s2", commit=True,
+                credentials=lab_credentials, settings=settings,
+            )  # fmt: skip
+            assert {d.outcome for d in again.devices} <= {Outcome.UNCHANGED, Outcome.BLOCKED}
