@@ -239,3 +239,36 @@ def test_translate_task_prints_config_and_accounting(tmp_path: Path) -> None:
     assert ok.stdout.startswith("! r1 (cisco_xe)")
     assert "ntp server 10.0.0.1" in ok.stdout
     assert "waived      router bgp 1" in ok.stdout
+
+
+def test_public_ios_acls_reach_nec_ix_with_every_entry_and_binding() -> None:
+    text = (PUBLIC / "batfish_as2border1.cfg").read_text(encoding="utf-8")
+    names = {
+        "Ethernet0/0": "GigaEthernet3.0",
+        "GigabitEthernet0/0": "GigaEthernet0.0",
+        "GigabitEthernet1/0": "GigaEthernet1.0",
+        "GigabitEthernet2/0": "GigaEthernet2.0",
+    }
+    blocked = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX, interface_map=names)
+    reported = {a.text for a in blocked.blocking}
+    # Not IOS syntax (a prefix length on an IOS address): reported, not guessed.
+    assert "ip address 240.2.2.2/31" in reported
+    assert "redistribute connected subnets" in reported
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.NEC_IX,
+        interface_map=names,
+        waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
+    )
+    entries_in_source = len(
+        re.findall(r"(?m)^( (permit|deny) |access-list \d+ (permit|deny))", text)
+    )
+    assert entries_in_source == 15
+    assert len(re.findall(r"(?m)^ip access-list \S+ (permit|deny) ", t.config)) == 15
+    assert (
+        "ip access-list INSIDE_TO_AS1 permit tcp src any sport eq 179 dest any dport any"
+        in t.config
+    )
+    assert "  ip filter OUTSIDE_TO_INSIDE 1 in\n  ip filter INSIDE_TO_AS1 1 out\n" in t.config
+    assert "ntp server 18.18.18.18\nntp server 23.23.23.23\n" in t.config
