@@ -1,9 +1,10 @@
 """How `plan` cost grows with the inventory: 1x, 10x, 100x synthetic estates (and the example).
 
 Each plan runs in a fresh child process so that its peak memory is its own. Ratios are
-against the 1x run of the same invocation (these machines are noisy).
+against the first scale of the same invocation (these machines are noisy); per-step
+seconds show which layer grows how.
 
-    .venv/bin/python bench/plan_scale.py [--scales 1 10 100]
+    .venv/bin/python bench/plan_scale.py [--scales 1 10 100] [--steps devices ansible ...]
 """
 
 from __future__ import annotations
@@ -14,78 +15,79 @@ import resource
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _child(inventory: str, out: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def _child(inventory: str, out: str, steps: list[str] | None, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     # Imported in the child so that its peak memory is the plan's alone.
     from ictinfra.inventory import load_inventory  # noqa: PLC0415
-    from ictinfra.plan import run_plan  # noqa: PLC0415
+    from ictinfra.plan import STEPS, run_plan  # noqa: PLC0415
 
+    chosen = tuple(s for s in STEPS if steps is None or s[0] in steps)
     start = time.perf_counter()
     try:
-        result = run_plan(Path(inventory), Path(out))
+        result = run_plan(Path(inventory), Path(out), steps=chosen)
     except Exception as exc:  # noqa: BLE001 - reported by the parent, which would wait forever
         queue.put(exc)
         return
     total = time.perf_counter() - start
-    start = time.perf_counter()
-    inv = load_inventory(Path(inventory))
-    loaded = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    servers = sum(len(s.servers) for s in inv.systems)
+    inv = load_inventory(Path(inventory))  # for the counts only, after the measurement
     queue.put(
-        (
-            total,
-            loaded,
-            peak_mb,
-            len(inv.devices),
-            len(inv.systems),
-            servers,
-            len(inv.flows),
-            len(result.artifacts),
-        )
+        {
+            "total": total,
+            "peak_mb": peak_mb,
+            "devices": len(inv.devices),
+            "systems": len(inv.systems),
+            "servers": sum(len(s.servers) for s in inv.systems),
+            "flows": len(inv.flows),
+            "artifacts": len(result.artifacts),
+            "steps": dict(result.seconds),
+        }
     )
 
 
-def measure(inventory: Path, out: Path) -> tuple[float, ...]:
+def measure(inventory: Path, out: Path, steps: list[str] | None) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(str(inventory), str(out), queue))
+    proc = ctx.Process(target=_child, args=(str(inventory), str(out), steps, queue))
     proc.start()
     values = queue.get()
     proc.join()
     if isinstance(values, Exception):
         raise SystemExit(f"plan of {inventory} failed: {values}")
-    return values
+    return dict(values)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--steps", nargs="+", help="only these plan steps (default: all)")
     args = parser.parse_args()
     from ictinfra.inventory.synthetic import write_synthetic  # noqa: PLC0415
 
-    rows = []
+    rows: list[tuple[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        if (ROOT / "inventory" / "organisation.yml").exists():
-            rows.append(("example", *measure(ROOT / "inventory", work / "out-example")))
+        rows.append(("example", measure(ROOT / "inventory", work / "out-example", args.steps)))
         for scale in args.scales:
             inv = write_synthetic(work / f"inv-{scale}", scale)
-            rows.append((f"{scale}x", *measure(inv, work / f"out-{scale}")))
-    base = next(r for r in rows if r[0] == f"{args.scales[0]}x")
-    header = (
+            rows.append((f"{scale}x", measure(inv, work / f"out-{scale}", args.steps)))
+    base = rows[1][1]
+    step_names = list(base["steps"])
+    print(
         f"{'inventory':>9} {'devices':>7} {'systems':>7} {'servers':>7} {'flows':>6} "
-        f"{'artifacts':>9} {'load s':>7} {'plan s':>7} {'x time':>7} {'peak MB':>8} {'x mem':>6}"
+        f"{'artifacts':>9} {'plan s':>7} {'x time':>7} {'peak MB':>8} {'x mem':>6}  "
+        + " ".join(f"{n:>9}" for n in step_names)
     )
-    print(header)
-    for name, total, loaded, peak, devices, systems, servers, flows, artifacts in rows:
+    for name, r in rows:
         print(
-            f"{name:>9} {devices:>7} {systems:>7} {servers:>7} {flows:>6} {artifacts:>9} "
-            f"{loaded:>7.2f} {total:>7.2f} {total / base[1]:>7.1f} "
-            f"{peak:>8.0f} {peak / base[3]:>6.1f}"
+            f"{name:>9} {r['devices']:>7} {r['systems']:>7} {r['servers']:>7} {r['flows']:>6} "
+            f"{r['artifacts']:>9} {r['total']:>7.2f} {r['total'] / base['total']:>7.1f} "
+            f"{r['peak_mb']:>8.0f} {r['peak_mb'] / base['peak_mb']:>6.1f}  "
+            + " ".join(f"{r['steps'].get(n, 0.0):>9.2f}" for n in step_names)
         )
 
 

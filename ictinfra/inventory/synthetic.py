@@ -50,7 +50,9 @@ def _unit(u: int) -> dict[str, list[dict[str, Any]]]:
                 "id": f"{site}-{zone}",
                 "site": site,
                 "zone": zone,
-                "vlan": 100 + third,
+                # The data centres share one platform (one cluster may carry every unit's
+                # segments), so their VLANs are unique across units; offices reuse theirs.
+                "vlan": 1000 + u * 8 + min(k, 7) if kind == "data_centre" else 100 + third,
                 "subnet": f"10.{u}.{third}.0/24",
                 "gateway": f"10.{u}.{third}.1",
             }
