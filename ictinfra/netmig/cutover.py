@@ -29,7 +29,7 @@ from typing import Any
 
 from netmiko import BaseConnection
 from netmiko.exceptions import ConfigInvalidException
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ictinfra.inventory.model import Device, Inventory
 from ictinfra.netmig.backup import backup, config_at
@@ -39,6 +39,7 @@ from ictinfra.netmig.diff import diff, same
 from ictinfra.netmig.drivers import net_driver
 from ictinfra.netmig.endpoints import Endpoint
 from ictinfra.netmig.errors import NetmigError
+from ictinfra.netmig.masking import mask
 from ictinfra.netmig.session import PERMANENT, TRANSIENT, device_session
 from ictinfra.netmig.translate import translate_device
 from ictinfra.render.output import write_atomic
@@ -69,6 +70,17 @@ class DeviceReport(BaseModel):
     events: tuple[str, ...] = ()
     checks: CheckResult | None = None
     blocking: tuple[str, ...] = ()
+
+    # Reports are files people pass around: config secrets never reach them.
+    @field_validator("remediation", "rollback", "blocking", "events", mode="after")
+    @classmethod
+    def _masked_lines(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(mask(line) for line in value)
+
+    @field_validator("error", mode="after")
+    @classmethod
+    def _masked_error(cls, value: str) -> str:
+        return mask(value)
 
 
 class WaveReport(BaseModel):

@@ -218,6 +218,7 @@ def diff(
     from ictinfra.netmig.backup import config_at
     from ictinfra.netmig.cutover import RECOVERABLE, Settings, _Run
     from ictinfra.netmig.diff import diff as make_diff
+    from ictinfra.netmig.masking import mask
     from ictinfra.netmig.session import PERMANENT
     from ictinfra.netmig.translate import translate_device
 
@@ -239,7 +240,14 @@ def diff(
             running = run.read_config(conn)
     except (*RECOVERABLE, *PERMANENT) as exc:
         raise Exit(f"{host}: {type(exc).__name__}: {exc}", code=1) from exc
-    result = make_diff(dev.platform, running, translation.config)
+    made = make_diff(dev.platform, running, translation.config)
+    # What is printed is for review: config secrets are masked (the push uses the real lines).
+    result = made.model_copy(
+        update={
+            f: tuple(mask(x) for x in getattr(made, f))
+            for f in ("remediation", "rollback", "unified")
+        }
+    )
     if json:
         print(jsonlib.dumps(result.model_dump(), indent=2, ensure_ascii=False))
         return

@@ -118,6 +118,8 @@ def _by_host(report: object) -> dict[str, DeviceReport]:
 def test_full_rehearsal_reaches_intended_and_a_second_run_changes_nothing(
     lab: Lab, tmp_path: Path
 ) -> None:
+    # A secret on an old device travels to its replacement but never into a report.
+    lab.fleet.device("ho-acc-01").running.apply("snmp-server community Comm-S3cret RO", None)
     for wave in lab.inv.waves():
         dry = lab.run(wave)
         assert {d.outcome for d in dry.devices} == {Outcome.PLANNED}  # type: ignore[attr-defined]
@@ -133,7 +135,15 @@ def test_full_rehearsal_reaches_intended_and_a_second_run_changes_nothing(
         assert sim.startup.lines() == sim.running.lines()  # saved
     again = lab.run(0, commit=True, state=tmp_path / "state2")  # type: ignore[arg-type]
     assert {d.outcome for d in again.devices} == {Outcome.UNCHANGED}  # type: ignore[attr-defined]
+    assert "snmp-server community Comm-S3cret RO" in lab.running("ho-acc-11")
+    for path in (tmp_path / "report").iterdir():
+        assert "Comm-S3cret" not in path.read_text("utf-8"), path
     saved = json.loads((tmp_path / "report" / "cutover-wave-0.json").read_text("utf-8"))
+    assert any(
+        "snmp-server community ********" in line
+        for d in saved["devices"]
+        for line in d["remediation"]
+    )
     assert {d["outcome"] for d in saved["devices"]} == {"changed"}
     assert "cutover-wave-0" in (tmp_path / "report" / "cutover-wave-0.html").read_text("utf-8")
 
