@@ -35,6 +35,8 @@ def test_runs_are_versioned_with_history_and_diffs(
         "# Reporting Date"
     ) == 0
 
+    # NEC IX sessions (ictinfra's own session class) leave configuration mode every time.
+    assert fleet.device("iga-rt-11").closed_in_config == 0
     second = backup(inventory, eps, folder, credentials=lab_credentials, seed=2)
     assert second.changed == ()
     assert (folder / "runs" / second.run_id / "diff.patch").read_text(encoding="utf-8") == ""
