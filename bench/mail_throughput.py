@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import random
 import shutil
 import signal
 import smtplib
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pikepdf
+from PIL import Image
 
 from ictinfra.mailsan import DEFAULT_POLICY
 from ictinfra.mailsan.lab import FilterProcess, PostfixLab, free_port
@@ -50,11 +51,12 @@ def small(i: int) -> bytes:
 
 
 def _pdf() -> bytes:
-    pdf = pikepdf.new()
-    for _ in range(2):
-        pdf.add_blank_page(page_size=(595, 842))
+    """Two A4 pages carrying a scanned-looking picture: the message is about 200 KB."""
+    rng = random.Random(1)
+    noise = bytes(rng.randrange(256) for _ in range(100 * 100))
+    page = Image.frombytes("L", (100, 100), noise).convert("RGB").resize((600, 850))
     out = io.BytesIO()
-    pdf.save(out)
+    page.save(out, format="PDF", save_all=True, append_images=[page], resolution=72)
     return out.getvalue()
 
 
@@ -184,6 +186,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--kinds", default="small,html+pdf", help="comma-separated mail kinds")
     parser.add_argument("--kill", action="store_true", help="the kill-a-worker run instead")
     args = parser.parse_args()
     if args.kill:
@@ -192,7 +195,7 @@ def main() -> None:
     print(
         f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter workers"
     )
-    for kind in ("small", "html+pdf"):
+    for kind in args.kinds.split(","):
         alone = run(kind, args.count, args.senders, None)
         filtered = run(kind, args.count, args.senders, args.workers)
         print(
