@@ -12,6 +12,7 @@ from typing import Any
 from netmiko import BaseConnection, ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 from netmiko.nec import NecIxSSH
+from netmiko.yamaha import YamahaSSH
 from paramiko.ssh_exception import SSHException  # type: ignore[import-untyped]  # no stubs
 
 from ictinfra.netmig.credentials import Credentials
@@ -51,8 +52,28 @@ class NecIxSession(NecIxSSH):
         return output
 
 
+class YamahaSession(YamahaSSH):
+    """netmiko's YAMAHA driver, reading the answer where netmiko sleeps a fixed second."""
+
+    def exit_enable_mode(self, exit_command: str = "exit") -> str:
+        output = ""
+        if self.check_enable_mode():
+            self.write_channel(self.normalize_cmd(exit_command))
+            output += self.read_until_pattern(pattern=r"\(Y/N\)|>\s*$", re_flags=re.M)
+            if "(Y/N)" in output:
+                # Unsaved changes: never save on the way out (the caller saves on purpose).
+                self.write_channel("N")
+                output += self.read_until_pattern(pattern=r">\s*$", re_flags=re.M)
+            if self.check_enable_mode():
+                raise ValueError("Failed to exit enable mode.")
+        return output
+
+
 # Explicit: device types whose session class ictinfra provides itself.
-SESSION_CLASSES: dict[str, type[BaseConnection]] = {"nec_ix": NecIxSession}
+SESSION_CLASSES: dict[str, type[BaseConnection]] = {
+    "nec_ix": NecIxSession,
+    "yamaha": YamahaSession,
+}
 
 
 @contextmanager
