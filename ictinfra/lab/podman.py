@@ -46,6 +46,7 @@ APT_PACKAGES = (
     "conmon",
     "netavark",
     "aardvark-dns",
+    "iptables",  # netavark sets up bridge NAT with it
     "slirp4netns",
     "uidmap",
     "fuse-overlayfs",

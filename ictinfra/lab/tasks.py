@@ -52,7 +52,7 @@ def up(c: Context, topology_: str = "default") -> None:
     try:
         podman.setup()
         topo = topology.load_topology(topology_)
-        inventory = topology.up(topo, BUILD)
+        inventory = topology.up(topo, BUILD, progress=print)
     except LabError as exc:
         raise Exit(str(exc), code=1) from exc
     print(f"lab {topo.name!r} is up: {len(topo.hosts)} containers; inventory {inventory}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -114,12 +114,14 @@ def state_dir(topo: Topology, root: Path) -> Path:
     return root / "lab" / topo.name
 
 
-def up(topo: Topology, build_root: Path) -> Path:
+def up(
+    topo: Topology, build_root: Path, progress: Callable[[str], None] = lambda _msg: None
+) -> Path:
     """Build missing images, create the networks and start the containers (idempotent).
 
     Returns the Ansible inventory written for this topology.
     """
-    build_images(tuple(sorted({h.image for h in topo.hosts})))
+    build_images(tuple(sorted({h.image for h in topo.hosts})), progress=progress)
     for net in topo.networks:
         ref = topo.network(net.name)
         if not podman("network", "exists", ref).ok:
@@ -208,7 +210,13 @@ def down() -> tuple[list[str], list[str]]:
     """Remove every container and network carrying the project label; nothing else."""
     containers = _labelled("ps", "-a", "--format", "{{.Names}}")
     if containers:
-        checked(podman("rm", "--force", "--time", "2", *containers))
+        # A container stopping on its own while podman stops it makes `rm --force` fail
+        # ("container state improper"); what is left is removed on a second pass.
+        first = podman("rm", "--force", "--time", "2", *containers)
+        if not first.ok:
+            left = _labelled("ps", "-a", "--format", "{{.Names}}")
+            if left:
+                checked(podman("rm", "--force", "--time", "0", *left))
     networks = _labelled("network", "ls", "--format", "{{.Name}}")
     if networks:
         checked(podman("network", "rm", *networks))
