@@ -129,6 +129,12 @@ class Journal:
     def finished(self) -> dict[str, dict[str, Any]]:
         return {e["host"]: e for e in self.events() if e.get("event") == "done"}
 
+    def interrupted(self) -> set[str]:
+        """Devices that started but never finished (a crash or Ctrl-C mid-change)."""
+        events = self.events()
+        started = {e["host"] for e in events if e.get("event") == "start"}
+        return started - {e["host"] for e in events if e.get("event") == "done"}
+
     def pre_change_backup(self) -> str | None:
         return next((e["commit"] for e in self.events() if e.get("event") == "backup"), None)
 
@@ -264,6 +270,7 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
     settings: Settings,
     *,
     commit: bool,
+    resume_original: str | None = None,
 ) -> DeviceReport:
     start = time.monotonic()
     run = _Run(ep, creds, log_dir, settings)
@@ -342,7 +349,10 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
         error = f"{type(exc).__name__}: {_first_line(str(exc))}"
         run.note(f"failure: {error}")
         checks = None
-    return _roll_back(run, dev, before_config, error, checks, report)
+    # A device interrupted mid-change in an earlier run goes back to the pre-change backup,
+    # not to the half-changed state this run found it in.
+    original = resume_original if resume_original is not None else before_config
+    return _roll_back(run, dev, original, error, checks, report)
 
 
 def _roll_back(
@@ -405,6 +415,7 @@ def run_wave(  # noqa: PLR0915 - the wave procedure: backup, journal, workers, r
     log_dir = state / f"wave-{wave}" / "logs" / started.replace(":", "")
     pre_change = journal.pre_change_backup() if commit else None
     todo = [d for d in devices if d.hostname not in done]
+    interrupted = journal.interrupted() if commit else set()
     unsafe: dict[str, str] = {}
     if commit and pre_change is None:
         # Old devices too: translation reads their configs from this very backup.
@@ -441,8 +452,19 @@ def run_wave(  # noqa: PLR0915 - the wave procedure: backup, journal, workers, r
                 final_state="original",
                 error=str(exc),
             )
+        original = None
+        if dev.hostname in interrupted and pre_change is not None:
+            original = config_at(backups, dev.hostname, pre_change)
         return _device(
-            dev, inv, endpoints[dev.hostname], creds, backups, log_dir, settings, commit=commit
+            dev,
+            inv,
+            endpoints[dev.hostname],
+            creds,
+            backups,
+            log_dir,
+            settings,
+            commit=commit,
+            resume_original=original,
         )
 
     def one(dev: Device) -> DeviceReport | None:

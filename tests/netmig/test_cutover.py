@@ -14,6 +14,7 @@ from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.netmig.backup import backup
 from ictinfra.netmig.cutover import (
     DeviceReport,
+    Journal,
     Outcome,
     Settings,
     rollback_devices,
@@ -292,3 +293,21 @@ def test_rehearsal_of_every_wave_of_the_example_inventory(tmp_path: Path) -> Non
                 credentials=lab_credentials, settings=settings,
             )  # fmt: skip
             assert {d.outcome for d in again.devices} <= {Outcome.UNCHANGED, Outcome.BLOCKED}
+
+
+def test_device_interrupted_mid_change_is_rolled_back_to_its_pre_change_backup(lab: Lab) -> None:
+    victim = "ho-acc-11"
+    original = lab.running(victim)
+    # What a crash mid-push leaves: a journal with a backup and a start but no end, and a
+    # device half changed.
+    run = backup(lab.inv, fleet_endpoints(lab.fleet), lab.backups, credentials=lab_credentials)
+    journal = Journal(lab.state / "wave-0.journal.jsonl")
+    journal.write(event="backup", commit=run.commit, wave=0)
+    journal.write(event="start", host=victim)
+    lab.fleet.device(victim).running.apply("ntp server 10.1.1.1", None)
+    # This run fails on the device, so it must roll back: to the backup, not to the half change.
+    lab.fleet.device(victim).faults.reject = (r"^ip route 0\.0\.0\.0",)
+    result = _by_host(lab.run(0, commit=True))[victim]
+    assert result.outcome is Outcome.ROLLED_BACK, result
+    assert same("cisco_xe", lab.running(victim), original)
+    assert "ntp server 10.1.1.1" not in lab.running(victim)
