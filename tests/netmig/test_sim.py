@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from netmiko import NetmikoAuthenticationException, NetmikoTimeoutException
+from netmiko import ConnectHandler, NetmikoAuthenticationException, NetmikoTimeoutException
 from netmiko.exceptions import ReadTimeout
 from ntc_templates.parse import parse_output
 
@@ -17,7 +22,7 @@ from ictinfra.netmig.sim.configtree import ConfigTree
 from ictinfra.netmig.sim.platforms import PLATFORMS
 from ictinfra.netmig.sim.server import Fleet
 from ictinfra.render.devices import render_device
-from tests.netmig.conftest import PASSWORD, connect
+from tests.netmig.conftest import FIXTURES, PASSWORD, USER, connect
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +233,37 @@ def test_yamaha_environment_parses_with_ntc_template(fleet: Fleet) -> None:
         rows = conn.send_command("show environment", use_textfsm=True)
     assert isinstance(rows, list)
     assert rows[0]["serial"] == fleet.device("iga-rt-01").serial
+
+
+def test_fleet_runs_as_its_own_process(tmp_path: Path) -> None:
+    """``python -m ictinfra.netmig.sim`` (what net.simulate and the bench start)."""
+    out = tmp_path / "devices.json"
+    env = {**os.environ, "ICTINFRA_LAB_PASSWORD": PASSWORD}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ictinfra.netmig.sim", "--inventory", str(FIXTURES / "minimal"),
+         "--out", str(out), "--username", USER],
+        env=env, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not out.exists():
+            assert proc.poll() is None, "the fleet process died"
+            assert time.monotonic() < deadline, "the fleet did not start"
+            time.sleep(0.1)
+        eps = json.loads(out.read_text("utf-8"))
+        assert set(eps) == {"ho-core-01", "ho-core-11", "iga-rt-01", "iga-rt-11"}
+        ep = eps["ho-core-01"]
+        with ConnectHandler(
+            device_type=ep["device_type"], host=ep["host"], port=ep["port"], username=USER,
+            password=PASSWORD, secret=PASSWORD, fast_cli=True,
+        ) as conn:  # fmt: skip
+            assert conn.find_prompt() == "ho-core-01>"
+    finally:
+        proc.terminate()
+        assert proc.wait(30) == 0
+    missing = subprocess.run(
+        [sys.executable, "-m", "ictinfra.netmig.sim", "--inventory", str(FIXTURES / "minimal"),
+         "--out", str(out), "--password-env", "ICTINFRA_UNSET_FOR_TEST"],
+        capture_output=True, text=True, check=False, env=dict(os.environ),
+    )  # fmt: skip
+    assert missing.returncode == 2
