@@ -291,7 +291,10 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
         return report(
             Outcome.FAILED, "original", error=f"no backup of {dev.replaces}: run net.backup"
         )
-    translation = translate_device(inv, dev, old_config)
+    try:
+        translation = translate_device(inv, dev, old_config)
+    except NetmigError as exc:  # e.g. a target that cannot render a translated entry
+        return report(Outcome.BLOCKED, "original", error=str(exc), blocking=(str(exc),))
     if not translation.ok:
         return report(
             Outcome.BLOCKED,

@@ -311,3 +311,15 @@ def test_device_interrupted_mid_change_is_rolled_back_to_its_pre_change_backup(l
     assert result.outcome is Outcome.ROLLED_BACK, result
     assert same("cisco_xe", lab.running(victim), original)
     assert "ntp server 10.1.1.1" not in lab.running(victim)
+
+
+def test_translation_that_cannot_render_blocks_only_that_device(lab: Lab) -> None:
+    old = lab.fleet.device("iga-rt-01")
+    old.running.apply("ip filter 100 pass * * tcp * www,https", None)
+    old.running.apply("ip lan1 secure filter in 100", None)
+    before = lab.running("iga-rt-11")
+    devices = _by_host(lab.run(0, commit=True))
+    assert devices["iga-rt-11"].outcome is Outcome.BLOCKED
+    assert "one port per entry" in devices["iga-rt-11"].error
+    assert lab.running("iga-rt-11") == before  # not touched
+    assert devices["ho-acc-11"].outcome is Outcome.CHANGED
