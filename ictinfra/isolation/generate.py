@@ -247,15 +247,82 @@ def border_devices(inv: Inventory) -> list[Device]:
     ]
 
 
-def _acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
+Address = Net | str | None  # a prefix, a named group, or None for any
+
+
+def group_name(zone: str) -> str:
+    return "ICTINFRA-INVENTORY" if zone == "inventory" else f"ICTINFRA-ZONE-{zone}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one device's ACL carries.
+
+    ``grouped``: whole zones are named groups (IOS object-groups), so the ACL grows with
+    the number of flows, not with the square of the number of subnets. Platforms without
+    groups carry traffic inside a zone only to and from their own subnets (``local``):
+    they are spokes, never transit between two other sites of a zone. Only devices facing
+    a DMZ carry the public's connections to it.
+    """
+
+    grouped: bool
+    local: tuple[tuple[str, tuple[Net, ...]], ...] = ()
+    public: bool = False
+
+
+def device_scope(inv: Inventory, dev: Device) -> Scope:
+    grouped = driver(dev.platform).family in GROUPED_FAMILIES
+    segments = inv.segments_by_id
+    local: dict[str, list[Net]] = {}
+    for iface in dev.interfaces:
+        if iface.address is not None and iface.segment is not None:
+            seg = segments[iface.segment]
+            local.setdefault(seg.zone, []).append(seg.subnet)
+    kinds = {z.id: z.kind for z in inv.zones}
+    return Scope(
+        grouped=grouped,
+        local=()
+        if grouped
+        else tuple(
+            (z, tuple(ipaddress.collapse_addresses(nets))) for z, nets in sorted(local.items())
+        ),
+        public=any(kinds[z] is ZoneKind.DMZ for z in local),
+    )
+
+
+def scoped_entries(inv: Inventory, prof: Profile, scope: Scope) -> list[Entry]:
+    """The policy's entries as one device carries them (see ``Scope``)."""
+    local = dict(scope.local)
+    out: list[Entry] = []
+    for e in policy_entries(inv, prof):
+        if e.sources is None and not scope.public:
+            continue
+        if e.label.startswith("intra-zone ") and not scope.grouped:
+            mine = local.get(e.source_zone)
+            if mine:
+                label = f"{e.label} (to and from this device's subnets)"
+                out.append(Entry(label, e.source_zone, e.source_zone, mine, e.destinations, "ip"))
+                out.append(Entry(label, e.source_zone, e.source_zone, e.sources, mine, "ip"))
+            continue
+        out.append(e)
+    return out
+
+
+def _acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any]]:
     """Stateless first-match entries; ``any`` for the outside, behind explicit denies."""
-    entries = policy_entries(inv, prof)
+    grouped = scope.grouped
+    entries = scoped_entries(inv, prof, scope)
     everything = inventory_networks(inv)
     lines: list[dict[str, Any]] = []
 
+    def ends(nets: tuple[Net, ...] | None, set_: str | None) -> list[Address]:
+        if nets is None:
+            return [None]
+        if grouped and set_ is not None:
+            return [group_name(set_)]
+        return list(nets)
+
     def expand(e: Entry, action: str, *, reflect: bool) -> None:
-        srcs: list[Net | None] = list(e.sources) if e.sources is not None else [None]
-        dsts: list[Net | None] = list(e.destinations) if e.destinations is not None else [None]
         ports: list[int | None] = list(e.ports) if e.ports else [None]
         lines.extend(
             {
@@ -267,25 +334,28 @@ def _acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
                 "reflect": reflect,
                 "log": False,
             }
-            for s in srcs
-            for d in dsts
+            for s in ends(e.sources, e.source_set)
+            for d in ends(e.destinations, e.destination_set)
             for p in ports
         )
 
     inside = [e for e in entries if e.sources is not None and e.destinations is not None]
     public = [e for e in entries if e.sources is None]
     outbound = [e for e in entries if e.destinations is None]
-    for e in inside:
+    for e in inside:  # a remark, then the entries it names
         lines.append({"kind": "remark", "text": e.label})
         expand(e, "permit", reflect=True)
     lines.append({"kind": "remark", "text": "return traffic of the permitted connections"})
     lines.append({"kind": "evaluate"})
+    inventory: list[Address] = [group_name("inventory")] if grouped else list(everything)
     for e in public:
         lines.append({"kind": "remark", "text": f"{e.label}: not from any zone, then the public"})
-        lines.extend(_deny(src, dst) for src in everything for dst in e.destinations or ())
+        lines.extend(
+            _deny(src, dst) for src in inventory for dst in ends(e.destinations, e.destination_set)
+        )
         expand(e, "permit", reflect=True)
     lines.append({"kind": "remark", "text": "nothing else reaches a zone"})
-    lines.extend(_deny(None, net) for net in everything)
+    lines.extend(_deny(None, net) for net in inventory)
     for e in outbound:
         lines.append({"kind": "remark", "text": e.label})
         expand(e, "permit", reflect=True)
@@ -294,7 +364,7 @@ def _acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
     return lines
 
 
-def _deny(src: Net | None, dst: Net | None) -> dict[str, Any]:
+def _deny(src: Address, dst: Address) -> dict[str, Any]:
     return {
         "kind": "deny",
         "protocol": "ip",
@@ -306,9 +376,23 @@ def _deny(src: Net | None, dst: Net | None) -> dict[str, Any]:
     }
 
 
-def acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
-    """The entries every border device carries (the WAN carries every zone's traffic)."""
-    lines = _acl_lines(inv, prof)
+def acl_groups(inv: Inventory) -> list[dict[str, Any]]:
+    """The named groups of the grouped ACLs: every zone, and the whole inventory."""
+    groups = [
+        {"name": group_name(zone), "nets": nets}
+        for zone, nets in zone_networks(inv).items()
+        if nets
+    ]
+    groups.append({"name": group_name("inventory"), "nets": inventory_networks(inv)})
+    return groups
+
+
+GROUPED_FAMILIES = frozenset({"ios"})  # platforms with network object groups
+
+
+def acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any]]:
+    """A device's entries (the WAN carries every zone's traffic: every flow is there)."""
+    lines = _acl_lines(inv, prof, scope)
     number = 0
     for line in lines:
         if line["kind"] in {"permit", "deny"}:
@@ -320,8 +404,10 @@ def acl_lines(inv: Inventory, prof: Profile) -> list[dict[str, Any]]:
 def acl_context(
     inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    lines = lines if lines is not None else acl_lines(inv, prof)
+    scope = device_scope(inv, dev)
+    lines = lines if lines is not None else acl_lines(inv, prof, scope)
     return {
+        "groups": acl_groups(inv) if scope.grouped else [],
         "hostname": dev.hostname,
         "platform": str(dev.platform),
         "profile": prof.name.value,
@@ -347,11 +433,10 @@ def render_all(inv: Inventory, prof: Profile) -> dict[str, str]:
     out = {
         f"isolation/nftables/{gw.name}.nft": render_nftables(inv, prof, gw) for gw in gateways(inv)
     }
-    lines = acl_lines(inv, prof)
-    out.update(
-        {
-            f"isolation/acl/{dev.hostname}.cfg": render_acl(inv, prof, dev, lines)
-            for dev in border_devices(inv)
-        }
-    )
+    lines: dict[Scope, list[dict[str, Any]]] = {}
+    for dev in border_devices(inv):
+        scope = device_scope(inv, dev)
+        if scope not in lines:
+            lines[scope] = acl_lines(inv, prof, scope)
+        out[f"isolation/acl/{dev.hostname}.cfg"] = render_acl(inv, prof, dev, lines[scope])
     return out

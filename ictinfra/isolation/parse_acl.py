@@ -86,36 +86,66 @@ def _rule_boxes(
 _IOS_ENTRY = re.compile(r"^\s*(?:\d+\s+)?(permit|deny|evaluate|remark)\b\s*(.*)$")
 
 
-def _ios_addr(src: _Lines, n: int, words: list[str], j: int) -> tuple[Interval, int]:
+def _ios_addr(
+    src: _Lines, n: int, words: list[str], j: int, groups: dict[str, list[Interval]]
+) -> tuple[list[Interval], int]:
     if words[j] == "any":
-        return ANY, j + 1
+        return [ANY], j + 1
     if words[j] == "host":
         a = int(ipaddress.IPv4Address(words[j + 1]))
-        return (a, a), j + 2
+        return [(a, a)], j + 2
+    if words[j] == "object-group":
+        name = words[j + 1] if j + 1 < len(words) else ""
+        if name not in groups:
+            raise src.error(n, f"unknown object-group '{name}'")
+        return groups[name], j + 2
     try:
         net = ipaddress.IPv4Network(f"{words[j]}/{words[j + 1]}", strict=True)
     except (ValueError, IndexError) as exc:
         raise src.error(n, f"not an address and wildcard: {' '.join(words[j : j + 2])}") from exc
-    return (int(net.network_address), int(net.broadcast_address)), j + 2
+    return [(int(net.network_address), int(net.broadcast_address))], j + 2
+
+
+def _ios_group_member(src: _Lines, n: int, words: list[str]) -> Interval:
+    try:
+        if words[0] == "host" and len(words) == 2:  # 'host A'
+            a = int(ipaddress.IPv4Address(words[1]))
+            return a, a
+        if len(words) == 2:  # 'A MASK'
+            net = ipaddress.IPv4Network(f"{words[0]}/{words[1]}", strict=True)
+            return int(net.network_address), int(net.broadcast_address)
+    except ValueError as exc:
+        raise src.error(n, f"not a group member: '{' '.join(words)}'") from exc
+    raise src.error(n, f"not a group member (host A or A MASK): '{' '.join(words)}'")
 
 
 def parse_ios(text: str, source: str, name: str = "") -> PacketFilter:  # noqa: PLR0912, PLR0915 - one branch per statement kind
     src = _Lines(text, source)
     acls: dict[str, list[FilterRule]] = {}
+    groups: dict[str, list[Interval]] = {}
     applied: dict[str, str] = {}
     current: str | None = None
+    group: str | None = None
     interface: str | None = None
     label = ""
     for n, raw in enumerate(src.lines, start=1):
         line = raw.rstrip()
         if not line.strip() or line.lstrip().startswith("!"):
             if line.lstrip().startswith("!"):
-                current = None
+                current = group = None
             continue
-        if line.startswith("no ip access-list"):
+        if line.startswith(("no ip access-list", "no object-group network")):
             continue
+        if m := re.match(r"^object-group network (\S+)$", line):
+            group, current, interface = m.group(1), None, None
+            groups[group] = []
+            continue
+        if group is not None and line.startswith(" "):
+            groups[group] = merge([*groups[group], _ios_group_member(src, n, line.split())])
+            continue
+        group = None
         if m := re.match(r"^ip access-list extended (\S+)$", line):
-            current = m.group(1)
+            current, interface = m.group(1), None
             acls.setdefault(current, [])
             label = ""
             continue
@@ -141,11 +171,11 @@ def parse_ios(text: str, source: str, name: str = "") -> PacketFilter:  # noqa: 
             )
             continue
         protos = _proto(src, n, rest[0])
-        s, j = _ios_addr(src, n, rest, 1)
+        s, j = _ios_addr(src, n, rest, 1, groups)
         sports, j = _ports_op(src, n, rest, j)
         if sports is not None:
             raise src.error(n, "source-port matches are not modelled; refusing to guess")
-        d, j = _ios_addr(src, n, rest, j)
+        d, j = _ios_addr(src, n, rest, j, groups)
         dports, j = _ports_op(src, n, rest, j)
         established = False
         while j < len(rest):
@@ -160,7 +190,7 @@ def parse_ios(text: str, source: str, name: str = "") -> PacketFilter:  # noqa: 
             else:
                 raise src.error(n, f"'{word}' is not modelled by the verifier; refusing to guess")
         action: Action = "accept" if kind == "permit" else "drop"
-        bx = _rule_boxes([s], [d], protos, dports)
+        bx = _rule_boxes(s, d, protos, dports)
         # 'established' matches only packets of open TCP connections (ACK/RST set).
         acls[current].append(FilterRule(n, line.strip(), action, bx, not established, label))
     return _single(src, acls, applied, name, "ios")

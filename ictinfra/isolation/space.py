@@ -1,17 +1,18 @@
-"""Header space arithmetic: boxes of inclusive integer intervals, first-match evaluation.
+"""Header space arithmetic: products of interval sets, for first-match evaluation.
 
 A packet of a new connection is a point (source address, destination address, IP
-protocol, destination port). A rule matches a union of *boxes*, each a product of four
-intervals. ICMP and other port-less protocols use port 0 only, so "any port" of a
+protocol, destination port). A rule matches a *box*: the product of four interval sets
+(a zone's subnets as one set, so a zone-to-zone rule is one box, not one per pair of
+subnets). Port-less protocols (ICMP, OSPF...) use port 0 only, so "any port" of a
 port-less rule and "port 0" of a port-ful one never meet by accident.
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 MAX_ADDR = 2**32 - 1
 MAX_PORT = 65535
@@ -21,8 +22,9 @@ PROTO_NAMES = {"tcp": TCP, "udp": UDP, "icmp": ICMP, "ospf": OSPF}
 PORTFUL = frozenset({TCP, UDP})
 
 Interval = tuple[int, int]
-# Source low and high, destination low and high, protocol low/high, port low/high.
-Box = tuple[int, int, int, int, int, int, int, int]
+IvSet = tuple[Interval, ...]  # sorted, disjoint, not adjacent, never empty in a box
+# Sources, destinations, protocols, destination ports.
+Box = tuple[IvSet, IvSet, IvSet, IvSet]
 
 
 def net_interval(net: ipaddress.IPv4Network) -> Interval:
@@ -34,7 +36,7 @@ def addr(value: int) -> str:
 
 
 def interval_text(lo: int, hi: int) -> str:
-    """An address interval as CIDR(s) when it is one, else 'a-b'."""
+    """An address interval as a CIDR when it is one, else 'a-b'."""
     if lo == hi:
         return addr(lo)
     nets = list(
@@ -43,6 +45,11 @@ def interval_text(lo: int, hi: int) -> str:
     if len(nets) == 1:
         return "any" if nets[0].prefixlen == 0 else str(nets[0])
     return f"{addr(lo)}-{addr(hi)}"
+
+
+def set_text(ivs: IvSet, limit: int = 2) -> str:
+    shown = ", ".join(interval_text(lo, hi) for lo, hi in ivs[:limit])
+    return shown + (f" (+{len(ivs) - limit})" if len(ivs) > limit else "")
 
 
 def proto_text(lo: int, hi: int) -> str:
@@ -54,90 +61,14 @@ def proto_text(lo: int, hi: int) -> str:
     return f"proto {lo}-{hi}"
 
 
-def service_text(box: Box) -> str:
-    proto = proto_text(box[4], box[5])
-    if box[4] == box[5] and box[4] in PORTFUL:
-        ports = str(box[6]) if box[6] == box[7] else f"{box[6]}-{box[7]}"
-        return f"{proto}/{ports}"
-    return proto
-
-
-def intersect(a: Box, b: Box) -> Box | None:
-    out = (
-        max(a[0], b[0]),
-        min(a[1], b[1]),
-        max(a[2], b[2]),
-        min(a[3], b[3]),
-        max(a[4], b[4]),
-        min(a[5], b[5]),
-        max(a[6], b[6]),
-        min(a[7], b[7]),
-    )
-    if out[0] > out[1] or out[2] > out[3] or out[4] > out[5] or out[6] > out[7]:
-        return None
-    return out
-
-
-def overlaps(a: Box, b: Box) -> bool:
-    return (
-        a[0] <= b[1]
-        and b[0] <= a[1]
-        and a[2] <= b[3]
-        and b[2] <= a[3]
-        and a[4] <= b[5]
-        and b[4] <= a[5]
-        and a[6] <= b[7]
-        and b[6] <= a[7]
-    )
-
-
-def subtract(a: Box, b: Box) -> list[Box]:
-    """``a`` minus ``b`` as disjoint boxes (at most two per dimension)."""
-    if not overlaps(a, b):
-        return [a]
-    out: list[Box] = []
-    cur = list(a)
-    for dim in range(4):
-        lo, hi = 2 * dim, 2 * dim + 1
-        if cur[lo] < b[lo]:
-            piece = list(cur)
-            piece[hi] = b[lo] - 1
-            out.append(tuple(piece))  # type: ignore[arg-type]
-            cur[lo] = b[lo]
-        if cur[hi] > b[hi]:
-            piece = list(cur)
-            piece[lo] = b[hi] + 1
-            out.append(tuple(piece))  # type: ignore[arg-type]
-            cur[hi] = b[hi]
-    return out
-
-
-def subtract_all(pieces: Iterable[Box], cuts: Iterable[Box]) -> list[Box]:
-    out = list(pieces)
-    for cut in cuts:
-        if not out:
-            break
-        nxt: list[Box] = []
-        for p in out:
-            nxt.extend(subtract(p, cut))
-        out = nxt
-    return out
-
-
-def boxes(
-    sources: Sequence[Interval],
-    destinations: Sequence[Interval],
-    protos: Sequence[Interval],
-    ports: Sequence[Interval],
-) -> list[Box]:
-    """The product of unions, as boxes; port-less protocols get port 0 only."""
-    out: list[Box] = []
-    for p_lo, p_hi in protos:
-        portful = p_lo == p_hi and p_lo in PORTFUL
-        port_list = ports if portful else [(0, 0)] if p_lo == p_hi else ports
-        for s in sources:
-            for d in destinations:
-                out.extend((s[0], s[1], d[0], d[1], p_lo, p_hi, q[0], q[1]) for q in port_list)
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    out: list[Interval] = []
+    for lo, hi in sorted(intervals):
+        if out and lo <= out[-1][1] + 1:
+            if hi > out[-1][1]:
+                out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
     return out
 
 
@@ -154,50 +85,189 @@ def complement(intervals: Sequence[Interval], top: int = MAX_ADDR) -> list[Inter
     return out
 
 
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
+def iv_and(a: IvSet, b: IvSet) -> IvSet:
+    """Intersection of two normalised sets (a linear merge)."""
     out: list[Interval] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], hi))
-        else:
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo <= hi:
             out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return tuple(out)
+
+
+def iv_minus(a: IvSet, b: IvSet) -> IvSet:
+    out: list[Interval] = []
+    j = 0
+    for lo, hi in a:
+        cur = lo
+        while j < len(b) and b[j][1] < cur:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] <= hi:
+            if b[k][0] > cur:
+                out.append((cur, b[k][0] - 1))
+            cur = max(cur, b[k][1] + 1)
+            k += 1
+        if cur <= hi:
+            out.append((cur, hi))
+    return tuple(out)
+
+
+def iv_contains(a: IvSet, value: int) -> bool:
+    i = bisect.bisect_right(a, (value, MAX_ADDR + 1)) - 1
+    return i >= 0 and a[i][0] <= value <= a[i][1]
+
+
+def _meets(a: IvSet, b: IvSet) -> bool:
+    """Whether two sets share a point (a merge that stops at the first one)."""
+    if a[-1][1] < b[0][0] or b[-1][1] < a[0][0]:
+        return False
+    if len(a) == 1 and len(b) == 1:
+        return True  # the bounds overlap
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i][1] < b[j][0]:
+            i += 1
+        elif b[j][1] < a[i][0]:
+            j += 1
+        else:
+            return True
+    return False
+
+
+def overlaps(a: Box, b: Box) -> bool:
+    return _meets(a[2], b[2]) and _meets(a[3], b[3]) and _meets(a[0], b[0]) and _meets(a[1], b[1])
+
+
+def intersect(a: Box, b: Box) -> Box | None:
+    parts = tuple(iv_and(x, y) for x, y in zip(a, b, strict=True))
+    if not all(parts):
+        return None
+    return parts  # type: ignore[return-value]
+
+
+def subtract(a: Box, b: Box) -> list[Box]:
+    """``a`` minus ``b`` as disjoint boxes (at most one per dimension)."""
+    if not overlaps(a, b):
+        return [a]
+    out: list[Box] = []
+    kept = list(a)
+    for dim in range(4):
+        outside = iv_minus(kept[dim], b[dim])
+        if outside:
+            piece = list(kept)
+            piece[dim] = outside
+            out.append(tuple(piece))  # type: ignore[arg-type]
+        kept[dim] = iv_and(kept[dim], b[dim])
     return out
 
 
-BUCKET_SHIFT = 8  # /24 buckets on the source address
-MAX_BUCKETS = 256  # boxes wider than a /16 go to the list every query scans
+def coalesce(cuts: Iterable[Box]) -> list[Box]:
+    """Fewer, larger boxes with the same union: cuts alike but on one side are merged
+    (a list of 'deny ip any <subnet>' becomes one box), so subtraction stays linear."""
+    by_rest: dict[tuple[IvSet, IvSet, IvSet], list[Interval]] = {}
+    for b in cuts:
+        by_rest.setdefault((b[0], b[2], b[3]), []).extend(b[1])
+    by_dst: dict[tuple[IvSet, IvSet, IvSet], list[Interval]] = {}
+    for (src, pro, prt), dst in by_rest.items():
+        by_dst.setdefault((tuple(merge(dst)), pro, prt), []).extend(src)
+    return [(tuple(merge(src)), dst, pro, prt) for (dst, pro, prt), src in by_dst.items()]
 
 
-@dataclass
+def subtract_all(pieces: Iterable[Box], cuts: Iterable[Box]) -> list[Box]:
+    out = list(pieces)
+    for cut in coalesce(cuts):
+        if not out:
+            break
+        nxt: list[Box] = []
+        for p in out:
+            nxt.extend(subtract(p, cut))
+        out = nxt
+    return out
+
+
+def boxes(
+    sources: Sequence[Interval],
+    destinations: Sequence[Interval],
+    protos: Sequence[Interval],
+    ports: Sequence[Interval],
+) -> list[Box]:
+    """One box for the product (none if a side is empty); port-less protocols: port 0."""
+    src, dst, pro = tuple(merge(sources)), tuple(merge(destinations)), tuple(merge(protos))
+    if not (src and dst and pro):
+        return []
+    single_portless = len(pro) == 1 and pro[0][0] == pro[0][1] and pro[0][0] not in PORTFUL
+    prt: IvSet = ((0, 0),) if single_portless else tuple(merge(ports))
+    if not prt:
+        return []
+    return [(src, dst, pro, prt)]
+
+
+def service_text(box: Box) -> str:
+    parts = []
+    for lo, hi in box[2]:
+        if lo == hi and lo in PORTFUL:
+            ports = ",".join(str(a) if a == b else f"{a}-{b}" for a, b in box[3])
+            parts.append(f"{proto_text(lo, hi)}/{ports}")
+        else:
+            parts.append(proto_text(lo, hi))
+    return " ".join(parts)
+
+
+BUCKET_SHIFT = 8  # /24 buckets
+MAX_BUCKETS = 256  # an interval wider than a /16 is not bucketed on that side
+SIDES = (0, 1)  # a box is bucketed on its source addresses, else on its destinations
+
+
+def _keys(ivs: IvSet) -> set[int] | None:
+    """The /24 buckets of a set of addresses; None when too wide to bucket."""
+    keys: set[int] = set()
+    for lo, hi in ivs:
+        first, last = lo >> BUCKET_SHIFT, hi >> BUCKET_SHIFT
+        if last - first >= MAX_BUCKETS or len(keys) > 4 * MAX_BUCKETS:
+            return None
+        keys.update(range(first, last + 1))
+    return keys
+
+
 class BoxIndex:
-    """Boxes with a payload, found by overlap; a bucket grid on the source address."""
+    """Boxes with a payload, found by overlap: bucket grids on source or destination."""
 
-    def __post_init__(self) -> None:
-        self._buckets: dict[int, list[int]] = defaultdict(list)
+    def __init__(self) -> None:
+        self._grids: tuple[dict[int, list[int]], ...] = (defaultdict(list), defaultdict(list))
+        self._members: tuple[list[int], ...] = ([], [])
         self._wide: list[int] = []
         self.items: list[tuple[Box, int]] = []
 
     def add(self, box: Box, payload: int) -> None:
         idx = len(self.items)
         self.items.append((box, payload))
-        first, last = box[0] >> BUCKET_SHIFT, box[1] >> BUCKET_SHIFT
-        if last - first >= MAX_BUCKETS:
-            self._wide.append(idx)
-            return
-        for key in range(first, last + 1):
-            self._buckets[key].append(idx)
+        for side in SIDES:
+            keys = _keys(box[side])
+            if keys is not None:
+                for key in keys:
+                    self._grids[side][key].append(idx)
+                self._members[side].append(idx)
+                return
+        self._wide.append(idx)
 
     def overlapping(self, box: Box) -> Iterator[tuple[Box, int]]:
         """Items overlapping ``box``, in insertion order (first match needs the order)."""
-        first, last = box[0] >> BUCKET_SHIFT, box[1] >> BUCKET_SHIFT
-        if last - first >= MAX_BUCKETS:
-            candidates: Iterable[int] = range(len(self.items))
-        else:
-            found: set[int] = set(self._wide)
-            for key in range(first, last + 1):
-                found.update(self._buckets.get(key, ()))
-            candidates = sorted(found)
-        for idx in candidates:
+        found: set[int] = set(self._wide)
+        for side in SIDES:
+            keys = _keys(box[side])
+            if keys is None:
+                found.update(self._members[side])
+                continue
+            grid = self._grids[side]
+            for key in keys:
+                found.update(grid.get(key, ()))
+        for idx in sorted(found):
             item = self.items[idx]
             if overlaps(item[0], box):
                 yield item

@@ -7,7 +7,7 @@ the verifier cannot read) fails ``./inv plan``. Flows the model refuses are not 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
@@ -15,7 +15,14 @@ from markupsafe import Markup, escape
 from ictinfra.inventory.model import Device, Inventory
 from ictinfra.isolation.errors import RulesetParseError
 from ictinfra.isolation.filters import PacketFilter
-from ictinfra.isolation.generate import border_devices, gateways, interface_zones, render_all
+from ictinfra.isolation.generate import (
+    Scope,
+    border_devices,
+    device_scope,
+    gateways,
+    interface_zones,
+    render_all,
+)
 from ictinfra.isolation.parse_acl import parse_acl
 from ictinfra.isolation.parse_nft import parse_nftables
 from ictinfra.isolation.policy import (
@@ -27,7 +34,7 @@ from ictinfra.isolation.policy import (
     check_flows,
     zone_intervals,
 )
-from ictinfra.isolation.space import Interval
+from ictinfra.isolation.space import MAX_PORT, MAX_PROTO, Interval, boxes, net_interval
 from ictinfra.isolation.verify import Verification, verify
 from ictinfra.report import Section, Table
 
@@ -62,10 +69,31 @@ class _Context:
     paths: list[AllowedPath]
     zones: dict[str, list[Interval]]
     cache: dict[tuple[object, ...], Any]
+    required: dict[Scope, list[AllowedPath]]
 
 
 def _context(inv: Inventory, prof: Profile) -> _Context:
-    return _Context(allowed_paths(inv, prof), zone_intervals(inv), {})
+    return _Context(allowed_paths(inv, prof), zone_intervals(inv), {}, {})
+
+
+def required_paths(inv: Inventory, paths: list[AllowedPath], scope: Scope) -> list[AllowedPath]:
+    """The policy's paths one device must permit (its ``Scope``); all stay allowed."""
+    local = {z: [net_interval(n) for n in nets] for z, nets in scope.local}
+    zones = zone_intervals(inv)
+    out = []
+    for path in paths:
+        if path.source_zone == OUTSIDE and not scope.public:
+            continue
+        if path.label.startswith("intra-zone ") and not scope.grouped:
+            mine = local.get(path.source_zone)
+            if mine:
+                everything = [(0, MAX_PROTO)], [(0, MAX_PORT)]
+                zone = zones[path.source_zone]
+                bx = boxes(mine, zone, *everything) + boxes(zone, mine, *everything)
+                out.append(replace(path, boxes=tuple(bx)))
+            continue
+        out.append(path)
+    return out
 
 
 def check_text(
@@ -86,7 +114,13 @@ def check_text(
             flt = parse_nftables(text, path, name)
     except RulesetParseError as exc:
         return Checked(name, "acl" if dev else "nftables", path, None, (str(exc),))
-    result = verify(flt, ctx.paths, ctx.zones, prof.name.value, ctx.cache)
+    required = None
+    if dev is not None:
+        scope = device_scope(inv, dev)
+        required = ctx.required.get(scope)
+        if required is None:
+            required = ctx.required[scope] = required_paths(inv, ctx.paths, scope)
+    result = verify(flt, ctx.paths, ctx.zones, prof.name.value, ctx.cache, required)
     extra = unfiltered_interfaces(inv, dev, flt) if dev is not None else []
     return Checked(name, flt.kind, path, result, (*result.problems, *extra))
 

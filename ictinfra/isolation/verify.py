@@ -10,7 +10,6 @@ policy permitted (a path lost).
 
 from __future__ import annotations
 
-import bisect
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,14 +25,16 @@ from ictinfra.isolation.space import (
     Box,
     BoxIndex,
     Interval,
+    IvSet,
     complement,
-    interval_text,
+    iv_and,
+    iv_contains,
+    merge,
     proto_text,
     service_text,
+    set_text,
     subtract_all,
 )
-
-MAX_EXAMPLES = 3  # pieces shown per offending rule; the count says how many more
 
 
 @dataclass(frozen=True)
@@ -56,44 +57,33 @@ def permitted_space(flt: PacketFilter) -> list[Permitted]:
         for box in rule.boxes:
             index.add(box, number)
     if flt.default == "accept":
-        universe: Box = (0, MAX_ADDR, 0, MAX_ADDR, 0, MAX_PROTO, 0, MAX_PORT)
+        universe: Box = (((0, MAX_ADDR),), ((0, MAX_ADDR),), ((0, MAX_PROTO),), ((0, MAX_PORT),))
         cuts = [b for b, _ in index.items]
         out.extend(Permitted(piece, None) for piece in subtract_all([universe], cuts))
     return out
 
 
 class ZoneMap:
-    """Which zones an address interval touches (the outside fills the gaps)."""
+    """The address set of every zone; the outside fills the gaps."""
 
     def __init__(self, zones: dict[str, list[Interval]]) -> None:
-        spans = [(lo, hi, z) for z, ivs in zones.items() for lo, hi in ivs]
-        inside = [(lo, hi) for lo, hi, _ in spans]
-        spans.extend((lo, hi, OUTSIDE) for lo, hi in complement(inside))
-        spans.sort()
-        self._spans = spans
-        self._starts = [s[0] for s in spans]
-        self.zones = [*zones, OUTSIDE]
+        inside = [iv for ivs in zones.values() for iv in ivs]
+        self.sets: dict[str, IvSet] = {z: tuple(merge(ivs)) for z, ivs in zones.items()}
+        self.sets[OUTSIDE] = tuple(complement(inside))
+        self.zones = list(self.sets)
 
-    def clip(self, lo: int, hi: int) -> list[tuple[str, int, int]]:
-        """The parts of an interval in each zone, in address order."""
-        i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
+    def clip(self, ivs: IvSet) -> list[tuple[str, IvSet]]:
+        """The part of an address set in each zone it touches."""
         out = []
-        while i < len(self._spans) and self._spans[i][0] <= hi:
-            s_lo, s_hi, zone = self._spans[i]
-            if s_hi >= lo:
-                out.append((zone, max(lo, s_lo), min(hi, s_hi)))
-            i += 1
+        for zone, zset in self.sets.items():
+            if zset and ivs and zset[0][0] <= ivs[-1][1] and ivs[0][0] <= zset[-1][1]:
+                part = iv_and(ivs, zset)
+                if part:
+                    out.append((zone, part))
         return out
 
-    def touched(self, lo: int, hi: int) -> list[str]:
-        i = max(bisect.bisect_right(self._starts, lo) - 1, 0)
-        out: list[str] = []
-        while i < len(self._spans) and self._spans[i][0] <= hi:
-            _, s_hi, zone = self._spans[i]
-            if s_hi >= lo and zone not in out:
-                out.append(zone)
-            i += 1
-        return out
+    def touched(self, ivs: IvSet) -> list[str]:
+        return [zone for zone, _ in self.clip(ivs)]
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ class Verification:
 NAMED = (("icmp", 1), ("tcp", 6), ("udp", 17), ("ospf", 89))
 
 
-def _services(pieces: Iterable[Box]) -> str:
+def _services(pieces: Iterable[Box]) -> str:  # noqa: PLR0912 - one branch per protocol kind
     """A canonical summary ('tcp/22,3389 udp/123', 'ip' for everything) of some boxes.
 
     Canonical, so that two unions of boxes cut differently (first match fragments them)
@@ -137,14 +127,16 @@ def _services(pieces: Iterable[Box]) -> str:
     others: list[Interval] = []
     named = {n for _, n in NAMED}
     for b in pieces:
-        for _, n in NAMED:
-            if b[4] <= n <= b[5]:
-                if n in PORTFUL:
-                    ports[n].append((b[6], b[7]))
-                elif b[6] <= 0 <= b[7]:
-                    portless.add(n)
-        if b[6] <= 0 <= b[7]:
-            others.append((b[4], b[5]))
+        has_zero = iv_contains(b[3], 0)
+        for lo, hi in b[2]:
+            for _, n in NAMED:
+                if lo <= n <= hi:
+                    if n in PORTFUL:
+                        ports[n].extend(b[3])
+                    elif has_zero:
+                        portless.add(n)
+            if has_zero:
+                others.append((lo, hi))
     other = _without(_merge(others), named)
     full_ports = [(0, MAX_PORT)]
     everything = (
@@ -197,35 +189,26 @@ def _merge(ivs: list[Interval]) -> list[Interval]:
 def zone_matrix(zmap: ZoneMap, pieces: Iterable[Box]) -> dict[tuple[str, str], str]:
     cells: dict[tuple[str, str], list[Box]] = defaultdict(list)
     for b in pieces:
-        for zs in zmap.touched(b[0], b[1]):
-            for zd in zmap.touched(b[2], b[3]):
+        for zs in zmap.touched(b[0]):
+            for zd in zmap.touched(b[1]):
                 cells[(zs, zd)].append(b)
     return {cell: _services(bx) for cell, bx in sorted(cells.items())}
 
 
 def _by_zones(zmap: ZoneMap, pieces: Sequence[Box]) -> str:
-    """Offending space per zone pair: 'lgwan → mynumber tcp/3389 (e.g. a → b); ...'."""
+    """Space per zone pair: 'lgwan → mynumber tcp/3389 (e.g. a → b); ...'."""
     cells: dict[tuple[str, str], list[Box]] = defaultdict(list)
     for b in pieces:
-        for zs, s_lo, s_hi in zmap.clip(b[0], b[1]):
-            for zd, d_lo, d_hi in zmap.clip(b[2], b[3]):
-                cells[(zs, zd)].append((s_lo, s_hi, d_lo, d_hi, b[4], b[5], b[6], b[7]))
+        for zs, src in zmap.clip(b[0]):
+            for zd, dst in zmap.clip(b[1]):
+                cells[(zs, zd)].append((src, dst, b[2], b[3]))
     parts = []
     for (zs, zd), bx in sorted(cells.items(), key=lambda c: (OUTSIDE in c[0], c[0])):
         first = bx[0]
         parts.append(
-            f"{zs} → {zd} {_services(bx)} (e.g. {interval_text(first[0], first[1])} → "
-            f"{interval_text(first[2], first[3])})"
+            f"{zs} → {zd} {_services(bx)} (e.g. {set_text(first[0])} → {set_text(first[1])})"
         )
     return "; ".join(parts)
-
-
-def _piece_text(zmap: ZoneMap, b: Box) -> str:
-    zs = "/".join(zmap.touched(b[0], b[1]))
-    zd = "/".join(zmap.touched(b[2], b[3]))
-    return (
-        f"{interval_text(b[0], b[1])} → {interval_text(b[2], b[3])} {service_text(b)} ({zs} → {zd})"
-    )
 
 
 @dataclass(frozen=True)
@@ -236,9 +219,16 @@ class _Analysis:
     opened: tuple[tuple[int, tuple[Box, ...]], ...]  # rule number (-1: policy), pieces
     lost: tuple[tuple[int, tuple[Box, ...]], ...]  # path number, pieces
     proofs: tuple[tuple[int, ...], ...]  # per path: numbers of the permitting rules
+    matrix: dict[tuple[str, str], str]
+    expected: dict[tuple[str, str], str]
 
 
-def _analyse(flt: PacketFilter, paths: Sequence[AllowedPath]) -> _Analysis:
+def _analyse(
+    flt: PacketFilter,
+    paths: Sequence[AllowedPath],
+    required: Sequence[AllowedPath],
+    zmap: ZoneMap,
+) -> _Analysis:
     permitted = permitted_space(flt)
     numbers = {id(rule): k for k, rule in enumerate(flt.rules)}
     allowed = BoxIndex()
@@ -258,7 +248,7 @@ def _analyse(flt: PacketFilter, paths: Sequence[AllowedPath]) -> _Analysis:
         index.add(perm.box, k)
     lost: list[tuple[int, tuple[Box, ...]]] = []
     proofs: list[tuple[int, ...]] = []
-    for i, path in enumerate(paths):
+    for i, path in enumerate(required):
         rules: dict[int, None] = {}
         missing: list[Box] = []
         for box in path.boxes:
@@ -275,6 +265,8 @@ def _analyse(flt: PacketFilter, paths: Sequence[AllowedPath]) -> _Analysis:
         tuple((k, tuple(v)) for k, v in opened.items()),
         tuple(lost),
         tuple(proofs),
+        zone_matrix(zmap, (p.box for p in permitted)),
+        zone_matrix(zmap, (b for path in required for b in path.boxes)),
     )
 
 
@@ -292,15 +284,18 @@ def verify(
     zones: dict[str, list[Interval]],
     model: str = "",
     cache: dict[tuple[object, ...], _Analysis] | None = None,
+    required: Sequence[AllowedPath] | None = None,
 ) -> Verification:
-    """Prove the rules permit exactly the policy's paths; name the rule behind each."""
-    key = signature(flt) if cache is not None else None
+    """Prove the rules permit only the policy's ``paths`` and all of ``required`` (by
+    default the same paths); name the rule behind each path."""
+    needed = paths if required is None else required
+    key = (signature(flt), id(required)) if cache is not None else None
     analysis = cache.get(key) if cache is not None and key is not None else None
+    zmap = ZoneMap(zones)
     if analysis is None:
-        analysis = _analyse(flt, paths)
+        analysis = _analyse(flt, paths, needed, zmap)
         if cache is not None and key is not None:
             cache[key] = analysis
-    zmap = ZoneMap(zones)
 
     def ref(number: int) -> str:
         if number < 0:
@@ -315,8 +310,9 @@ def verify(
             f"{_by_zones(zmap, rest)}"
         )
     for i, missing in analysis.lost:
-        shown = "; ".join(_piece_text(zmap, b) for b in missing[:MAX_EXAMPLES])
-        problems.append(f"{flt.source}: {paths[i].label} is not permitted: {shown}")
+        problems.append(
+            f"{flt.source}: {needed[i].label} is not permitted: {_by_zones(zmap, missing)}"
+        )
     proofs = tuple(
         PathProof(
             path.label,
@@ -325,15 +321,15 @@ def verify(
             _services(path.boxes),
             tuple(ref(n) for n in numbers),
         )
-        for path, numbers in zip(paths, analysis.proofs, strict=True)
+        for path, numbers in zip(needed, analysis.proofs, strict=True)
     )
     permitted = analysis.permitted
     return Verification(
         name=flt.name,
         source=flt.source,
         problems=tuple(problems),
-        matrix=zone_matrix(zmap, (p.box for p in permitted)),
-        expected=zone_matrix(zmap, (b for path in paths for b in path.boxes)),
+        matrix=analysis.matrix,
+        expected=analysis.expected,
         proofs=proofs,
         permitted=permitted,
         rules=len(flt.rules),
@@ -347,7 +343,7 @@ def host_paths(result: Verification, source: str, destination: str) -> list[tupl
     out = []
     for perm in result.permitted:
         b = perm.box
-        if b[0] <= s <= b[1] and b[2] <= d <= b[3]:
+        if iv_contains(b[0], s) and iv_contains(b[1], d):
             rule = perm.rule.ref(result.source) if perm.rule else "chain policy accept"
             out.append((service_text(b), rule))
     return sorted(set(out))

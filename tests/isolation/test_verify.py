@@ -17,7 +17,7 @@ from ictinfra.isolation.generate import DEFAULT_GATEWAY, border_devices, gateway
 from ictinfra.isolation.parse_acl import parse_acl
 from ictinfra.isolation.parse_nft import parse_nftables
 from ictinfra.isolation.policy import ALPHA, allowed_paths, zone_intervals
-from ictinfra.isolation.space import TCP, boxes, subtract
+from ictinfra.isolation.space import TCP, Box, boxes, intersect, subtract
 from ictinfra.isolation.step import check_text
 from ictinfra.isolation.verify import host_paths, permitted_space, verify
 from ictinfra.plan import STEPS, PlanError, run_plan
@@ -104,7 +104,9 @@ def test_a_too_wide_accept_is_caught_with_its_line(
     assert checked.problems
     first = checked.problems[0]
     assert first.startswith(f"gw.nft:{line} [flow lgwan-to-vb (screen_transfer)]: permits what")
-    assert "lgwan → mynumber tcp/3389 (e.g. 10.1.110.0/24 → 10.2.10.0/24)" in first
+    assert (
+        "lgwan → mynumber tcp/3389 (e.g. 10.1.110.0/24, 10.2.20.0/24 (+1) → 10.2.10.0/24)" in first
+    )
     result = checked.verification
     assert result is not None
     assert result.matrix[("lgwan", "mynumber")] == "tcp/3389"
@@ -191,23 +193,33 @@ def test_a_hand_written_ruleset_in_nft_list_style(minimal: Inventory) -> None:
     assert any("hand.nft: chain policy accept: permits what" in p for p in result.problems)
     assert ("tcp/3389", "hand.nft:5") in host_paths(result, LGWAN_PC, VB)
     # Ports above 1024 from that LGWAN subnet fall through to the accepting policy.
-    assert ("tcp/1025-65535", "chain policy accept") in host_paths(result, LGWAN_PC, TAX)
+    assert ("tcp/0,1025-65535 udp/0,1025-65535", "chain policy accept") in host_paths(
+        result, LGWAN_PC, TAX
+    )
+
+
+def _size(box: Box) -> int:
+    out = 1
+    for dim in box:
+        out *= sum(hi - lo + 1 for lo, hi in dim)
+    return out
 
 
 def test_first_match_and_interval_arithmetic() -> None:
-    a = boxes([(10, 20)], [(0, 9)], [(TCP, TCP)], [(1, 100)])[0]
+    a = boxes([(10, 20), (40, 49)], [(0, 9)], [(TCP, TCP)], [(1, 100)])[0]
     b = boxes([(15, 30)], [(0, 9)], [(TCP, TCP)], [(50, 60)])[0]
     pieces = subtract(a, b)
-    covered = sum((p[1] - p[0] + 1) * (p[7] - p[6] + 1) for p in pieces)
-    assert covered == 11 * 100 - 6 * 11
+    assert sum(_size(p) for p in pieces) == _size(a) - 6 * 10 * 11
+    assert all(intersect(p, b) is None for p in pieces)
     drop = FilterRule(1, "drop b", "drop", (b,))
     accept = FilterRule(2, "accept a", "accept", (a,))
-    flt = PacketFilter("t", "t", "test", (drop, accept))
-    permitted = permitted_space(flt)
+    permitted = permitted_space(PacketFilter("t", "t", "test", (drop, accept)))
     assert all(p.rule is accept for p in permitted)
-    assert sum((p.box[1] - p.box[0] + 1) * (p.box[7] - p.box[6] + 1) for p in permitted) == covered
-    reversed_ = PacketFilter("t", "t", "test", (accept, drop))
-    assert [p.box for p in permitted_space(reversed_)] == [a]
+    assert sum(_size(p.box) for p in permitted) == _size(a) - 6 * 10 * 11
+    assert [p.box for p in permitted_space(PacketFilter("t", "t", "test", (accept, drop)))] == [a]
+    # Port-less protocols live on port 0 only.
+    icmp = boxes([(1, 1)], [(2, 2)], [(1, 1)], [(0, 65535)])[0]
+    assert icmp[3] == ((0, 0),)
 
 
 def _buggy(template: str) -> str:
