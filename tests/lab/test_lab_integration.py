@@ -129,3 +129,19 @@ def _up_apply_down(topo: topology.Topology, state: Path) -> None:
     assert {topo.network(n.name) for n in topo.networks} <= set(networks)
     listed = _podman("ps", "-a", "--filter", f"label={PROJECT_LABEL}={PROJECT}", "--format", "json")
     assert json.loads(listed.stdout or "[]") == []
+
+
+def test_gateway_image_runs_nftables_with_net_admin_only() -> None:
+    ref = images.IMAGES_BY_NAME["gateway"].ref
+    rules = (
+        "table inet lab {\n chain forward {\n"
+        " type filter hook forward priority 0; policy drop;\n }\n}\n"
+    )
+    load = 'printf "%s" "$RULES" | nft -f - && nft list ruleset'
+    base = ["run", "--rm", "--network", "none", "-e", f"RULES={rules}"]
+    allowed = _podman(*base, "--cap-add", "NET_ADMIN", ref, "sh", "-c", load)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "policy drop" in allowed.stdout
+    refused = _podman(*base, ref, "sh", "-c", load)
+    assert refused.returncode != 0
+    assert "policy drop" not in refused.stdout
