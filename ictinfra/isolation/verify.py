@@ -347,3 +347,39 @@ def host_paths(result: Verification, source: str, destination: str) -> list[tupl
             rule = perm.rule.ref(result.source) if perm.rule else "chain policy accept"
             out.append((service_text(b), rule))
     return sorted(set(out))
+
+
+def _holds(box: Box, point: tuple[int, int, int, int]) -> bool:
+    return all(iv_contains(dim, value) for dim, value in zip(box, point, strict=True))
+
+
+def decide(
+    result: Verification, source: str, destination: str, proto: int, port: int
+) -> str | None:
+    """The rule that permits one new connection, as the verifier read it; None: denied."""
+    point = (
+        int(ipaddress.IPv4Address(source)),
+        int(ipaddress.IPv4Address(destination)),
+        proto,
+        port,
+    )
+    for perm in result.permitted:
+        if _holds(perm.box, point):
+            return perm.rule.ref(result.source) if perm.rule else "chain policy accept"
+    return None
+
+
+def policy_decides(
+    paths: Sequence[AllowedPath], source: str, destination: str, proto: int, port: int
+) -> str | None:
+    """The policy path that allows one new connection; None: the policy denies it."""
+    point = (
+        int(ipaddress.IPv4Address(source)),
+        int(ipaddress.IPv4Address(destination)),
+        proto,
+        port,
+    )
+    for path in paths:
+        if any(_holds(box, point) for box in path.boxes):
+            return path.label
+    return None
