@@ -7,18 +7,22 @@ For each of two kinds of mail (small text; HTML with a PDF attachment) it starts
 throw-away Postfix on loopback (ictinfra.mailsan.lab), injects N messages over SMTP with S
 parallel clients, and measures the time until all N are in the Maildir and the queue is
 empty; then the same with the filter service (W workers) in the path. It prints messages
-per second and the ratio filter/alone (goal: at least 0.5).
+per second and the ratio filter/alone (goal: at least 0.5), plus a pass-through filter
+(re-injects without sanitising or storing) to separate the plumbing's cost from ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
+import multiprocessing
 import os
 import random
 import shutil
 import signal
 import smtplib
+import socket
 import sys
 import tempfile
 import time
@@ -31,12 +35,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiosmtpd.smtp
 from PIL import Image
 
 from ictinfra.mailsan import DEFAULT_POLICY
 from ictinfra.mailsan.lab import FilterProcess, PostfixLab, free_port
 from ictinfra.mailsan.quarantine import new_key
-from ictinfra.mailsan.service import FilterConfig
+from ictinfra.mailsan.service import FilterConfig, Reinjector
 
 DOMAIN = "lgwan.lab.invalid"
 
@@ -79,7 +84,35 @@ def html_pdf(i: int) -> bytes:
     return msg.as_bytes()
 
 
-def run(kind: str, count: int, senders: int, workers: int | None) -> float:
+def _passthrough_worker(sock: socket.socket, reinject_port: int) -> None:
+    """Reference only: an aiosmtpd filter that re-injects without sanitising or storing,
+    to show what the after-queue plumbing itself costs."""
+    reinjector = Reinjector("127.0.0.1", reinject_port, 60)
+
+    class Handler:
+        async def handle_DATA(  # noqa: N802 - the name aiosmtpd calls
+            self, _server: aiosmtpd.smtp.SMTP, _session: object, env: aiosmtpd.smtp.Envelope
+        ) -> str:
+            if not isinstance(env.original_content, bytes):
+                return "451 4.3.0 no content"
+            reinjector.send(env.original_content, env.mail_from or "", env.rcpt_tos, lambda: None)
+            return "250 2.0.0 passed"
+
+    loop = asyncio.new_event_loop()
+
+    def factory() -> aiosmtpd.smtp.SMTP:
+        limit = 64 * 1024 * 1024
+        return aiosmtpd.smtp.SMTP(
+            Handler(), hostname="pt", decode_data=False, loop=loop, data_size_limit=limit
+        )
+
+    loop.run_until_complete(loop.create_server(factory, sock=sock))
+    loop.run_forever()
+
+
+def run(
+    kind: str, count: int, senders: int, workers: int | None, *, passthrough: bool = False
+) -> float:
     make = small if kind == "small" else html_pdf
     messages = [make(i) for i in range(count)]
     root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
@@ -88,7 +121,18 @@ def run(kind: str, count: int, senders: int, workers: int | None) -> float:
     service = None
     try:
         lab.start()
-        if filter_port is not None and workers:
+        procs = []
+        if filter_port is not None and workers and passthrough:
+            sock = socket.create_server(("127.0.0.1", filter_port))
+            ctx = multiprocessing.get_context("fork")
+            procs = [
+                ctx.Process(target=_passthrough_worker, args=(sock, lab.reinject_port), daemon=True)
+                for _ in range(workers)
+            ]
+            for proc in procs:
+                proc.start()
+            sock.close()
+        elif filter_port is not None and workers:
             config = FilterConfig(
                 listen_port=filter_port,
                 reinject_port=lab.reinject_port,
@@ -112,7 +156,10 @@ def run(kind: str, count: int, senders: int, workers: int | None) -> float:
             time.sleep(0.05)
             if time.monotonic() - start > 900:
                 raise SystemExit(f"{kind}: only {len(lab.delivered())} of {count} delivered")
-        return count / (time.monotonic() - start)
+        rate = count / (time.monotonic() - start)
+        for proc in procs:
+            proc.kill()
+        return rate
     finally:
         if service is not None:
             service.stop()
@@ -197,10 +244,12 @@ def main() -> None:
     )
     for kind in args.kinds.split(","):
         alone = run(kind, args.count, args.senders, None)
+        plumbing = run(kind, args.count, args.senders, args.workers, passthrough=True)
         filtered = run(kind, args.count, args.senders, args.workers)
         print(
-            f"{kind:9} Postfix alone {alone:7.1f} msg/s | Postfix + filter {filtered:7.1f} msg/s"
-            f" | ratio {filtered / alone:.2f} (goal >= 0.50)"
+            f"{kind:9} Postfix alone {alone:7.1f} msg/s | + pass-through filter {plumbing:7.1f}"
+            f" | + sanitising filter {filtered:7.1f} msg/s"
+            f" | ratio {filtered / alone:.2f} (goal >= 0.50; plumbing alone {plumbing / alone:.2f})"
         )
 
 
