@@ -179,9 +179,39 @@ def coalesce(cuts: Iterable[Box]) -> list[Box]:
     return [(tuple(merge(src)), dst, pro, prt) for (dst, pro, prt), src in by_dst.items()]
 
 
+LINEAR_CUTS = 16  # below this many cuts, subtract one by one
+
+
 def subtract_all(pieces: Iterable[Box], cuts: Iterable[Box]) -> list[Box]:
-    out = list(pieces)
-    for cut in coalesce(cuts):
+    """``pieces`` minus the union of ``cuts``, as disjoint boxes."""
+    merged = coalesce(cuts)
+    out: list[Box] = []
+    for piece in pieces:
+        out.extend(_minus(piece, [c for c in merged if overlaps(piece, c)], 0))
+    return out
+
+
+def _minus(box: Box, cuts: list[Box], depth: int) -> list[Box]:
+    """Divide and conquer on the addresses: many small cuts (host rules) would otherwise
+    cut every piece of every other, quadratic in the number of rules."""
+    if not cuts:
+        return [box]
+    if len(cuts) > LINEAR_CUTS and depth < 64:  # a bound on the recursion
+        for dim in (0, 1):
+            starts = sorted(c[dim][0][0] for c in cuts)
+            mid = starts[len(starts) // 2]
+            low = iv_and(box[dim], ((0, mid - 1),)) if mid > 0 else ()
+            high = iv_and(box[dim], ((mid, MAX_ADDR),))
+            if low and high:
+                out: list[Box] = []
+                for half in (low, high):
+                    part = list(box)
+                    part[dim] = half
+                    sub: Box = tuple(part)  # type: ignore[assignment]
+                    out.extend(_minus(sub, [c for c in cuts if overlaps(sub, c)], depth + 1))
+                return out
+    out = [box]
+    for cut in cuts:
         if not out:
             break
         nxt: list[Box] = []
@@ -235,10 +265,21 @@ def _keys(ivs: IvSet) -> set[int] | None:
     return keys
 
 
+MAX_PAIRS = 1024  # a box is bucketed on (source, destination) pairs up to this many
+
+
 class BoxIndex:
-    """Boxes with a payload, found by overlap: bucket grids on source or destination."""
+    """Boxes with a payload, found by overlap.
+
+    Bucket grids: on (source /24, destination /24) pairs for boxes narrow on both sides
+    (host and subnet rules: most of a ruleset), else on the narrow side, else a list
+    every query scans.
+    """
 
     def __init__(self) -> None:
+        self._pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
+        self._pair_members: list[int] = []
+        self._pair_sides: tuple[dict[int, list[int]], ...] = (defaultdict(list), defaultdict(list))
         self._grids: tuple[dict[int, list[int]], ...] = (defaultdict(list), defaultdict(list))
         self._members: tuple[list[int], ...] = ([], [])
         self._wide: list[int] = []
@@ -247,10 +288,20 @@ class BoxIndex:
     def add(self, box: Box, payload: int) -> None:
         idx = len(self.items)
         self.items.append((box, payload))
-        for side in SIDES:
-            keys = _keys(box[side])
-            if keys is not None:
-                for key in keys:
+        src, dst = _keys(box[0]), _keys(box[1])
+        if src is not None and dst is not None and len(src) * len(dst) <= MAX_PAIRS:
+            for a in src:
+                for b in dst:
+                    self._pairs[(a, b)].append(idx)
+            for key in src:
+                self._pair_sides[0][key].append(idx)
+            for key in dst:
+                self._pair_sides[1][key].append(idx)
+            self._pair_members.append(idx)
+            return
+        for side, narrow in ((0, src), (1, dst)):
+            if narrow is not None:
+                for key in narrow:
                     self._grids[side][key].append(idx)
                 self._members[side].append(idx)
                 return
@@ -259,8 +310,18 @@ class BoxIndex:
     def overlapping(self, box: Box) -> Iterator[tuple[Box, int]]:
         """Items overlapping ``box``, in insertion order (first match needs the order)."""
         found: set[int] = set(self._wide)
-        for side in SIDES:
-            keys = _keys(box[side])
+        src, dst = _keys(box[0]), _keys(box[1])
+        if src is not None and dst is not None and len(src) * len(dst) <= MAX_PAIRS:
+            for a in src:
+                for b in dst:
+                    found.update(self._pairs.get((a, b), ()))
+        elif src is not None or dst is not None:
+            side, keys = (0, src) if src is not None else (1, dst)
+            for key in keys or ():
+                found.update(self._pair_sides[side].get(key, ()))
+        else:
+            found.update(self._pair_members)
+        for side, keys in ((0, src), (1, dst)):
             if keys is None:
                 found.update(self._members[side])
                 continue
