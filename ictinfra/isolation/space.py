@@ -249,8 +249,8 @@ def service_text(box: Box) -> str:
     return " ".join(parts)
 
 
-BUCKET_SHIFT = 8  # /24 buckets
-MAX_BUCKETS = 256  # an interval wider than a /16 is not bucketed on that side
+BUCKET_SHIFT = 4  # /28 buckets: host rules of one subnet rarely share one
+MAX_BUCKETS = 256  # an interval wider than 256 buckets (a /20) is not bucketed on that side
 SIDES = (0, 1)  # a box is bucketed on its source addresses, else on its destinations
 
 
