@@ -11,6 +11,14 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from ictinfra.cloud.tasks import ns as cloud_ns
+from ictinfra.isolation.tasks import ns as policy_ns
+from ictinfra.lab.tasks import ns as lab_ns
+from ictinfra.lab.tasks import roles_ns
+from ictinfra.mailsan.tasks import ns as mail_ns
+from ictinfra.netmig.tasks import ns as netmig_ns
+from ictinfra.netmig.tasks import simulate
+
 ROOT = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent  # the venv's tools, whether or not it is activated
 DEFAULT_INVENTORY = ROOT / "inventory"
@@ -86,22 +94,7 @@ def test(c: Context, k: str | None = None, fast: bool = False) -> None:
 
 ns = Collection(validate, plan, lint, test)
 # One namespace per layer; each layer's tasks live beside it in ictinfra/<layer>/tasks.py.
-# layers (keep this marker: one import + add_collection per layer below it)
-from ictinfra.netmig.tasks import ns as netmig_ns  # noqa: E402 - layers register below the marker
-
-ns.add_collection(netmig_ns)
-from ictinfra.cloud.tasks import ns as cloud_ns  # noqa: E402 - layers register below the marker
-
-ns.add_collection(cloud_ns)
-from ictinfra.mailsan.tasks import ns as mail_ns  # noqa: E402 - layers register below the marker
-
-ns.add_collection(mail_ns)
-from ictinfra.lab.tasks import ns as lab_ns  # noqa: E402 - layers register below the marker
-from ictinfra.lab.tasks import roles_ns  # noqa: E402 - layers register below the marker
-
-ns.add_collection(lab_ns)
-ns.add_collection(roles_ns)
-
-from ictinfra.isolation.tasks import ns as iso_ns  # noqa: E402 - layers register below the marker
-
-ns.add_collection(iso_ns)
+for layer in (netmig_ns, cloud_ns, mail_ns, lab_ns, roles_ns, policy_ns):
+    ns.add_collection(layer)
+# The device simulator fleet is part of the lab too (`./inv lab.devices`).
+lab_ns.add_task(simulate, name="devices")
