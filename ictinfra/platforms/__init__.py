@@ -33,42 +33,32 @@ class PlatformDriver(BaseModel):
         return HERE / self.family / "templates"
 
 
+_IOS_INTERFACES = (
+    "GigabitEthernet",
+    "TenGigabitEthernet",
+    "TwentyFiveGigE",
+    "FortyGigabitEthernet",
+    "HundredGigE",
+    "FastEthernet",
+    "Vlan",
+    "Port-channel",
+    "Loopback",
+)
+_IOS = PlatformDriver(
+    platform=Platform.CISCO_IOS,
+    family="ios",
+    netmiko_device_type="cisco_ios",
+    vendor="Cisco",
+    comment_prefix="!",
+    save_command="write memory",
+    interface_prefixes=_IOS_INTERFACES,
+)
+
 DRIVERS: dict[Platform, PlatformDriver] = {
-    Platform.CISCO_IOS: PlatformDriver(
-        platform=Platform.CISCO_IOS,
-        family="ios",
-        netmiko_device_type="cisco_ios",
-        vendor="Cisco",
-        comment_prefix="!",
-        save_command="write memory",
-        interface_prefixes=(
-            "GigabitEthernet",
-            "TenGigabitEthernet",
-            "FastEthernet",
-            "Vlan",
-            "Port-channel",
-            "Loopback",
-            "TwentyFiveGigE",
-            "FortyGigabitEthernet",
-        ),
-    ),
-    Platform.CISCO_XE: PlatformDriver(
-        platform=Platform.CISCO_XE,
-        family="ios",
-        netmiko_device_type="cisco_xe",
-        vendor="Cisco",
-        comment_prefix="!",
-        save_command="write memory",
-        interface_prefixes=(
-            "GigabitEthernet",
-            "TenGigabitEthernet",
-            "TwentyFiveGigE",
-            "FortyGigabitEthernet",
-            "HundredGigE",
-            "Vlan",
-            "Port-channel",
-            "Loopback",
-        ),
+    Platform.CISCO_IOS: _IOS,
+    # IOS-XE shares IOS's syntax and templates; only netmiko's device type differs.
+    Platform.CISCO_XE: _IOS.model_copy(
+        update={"platform": Platform.CISCO_XE, "netmiko_device_type": "cisco_xe"}
     ),
     Platform.YAMAHA_RTX: PlatformDriver(
         platform=Platform.YAMAHA_RTX,
