@@ -249,8 +249,8 @@ def service_text(box: Box) -> str:
     return " ".join(parts)
 
 
-BUCKET_SHIFT = 4  # /28 buckets: host rules of one subnet rarely share one
-MAX_BUCKETS = 256  # an interval wider than 256 buckets (a /20) is not bucketed on that side
+BUCKET_SHIFT = 8  # /24 buckets
+MAX_BUCKETS = 256  # an interval wider than 256 buckets (a /16) is not bucketed on that side
 SIDES = (0, 1)  # a box is bucketed on its source addresses, else on its destinations
 
 
@@ -259,13 +259,14 @@ def _keys(ivs: IvSet) -> set[int] | None:
     keys: set[int] = set()
     for lo, hi in ivs:
         first, last = lo >> BUCKET_SHIFT, hi >> BUCKET_SHIFT
-        if last - first >= MAX_BUCKETS or len(keys) > 4 * MAX_BUCKETS:
+        if last - first >= MAX_BUCKETS or len(keys) > MAX_KEYS:
             return None
         keys.update(range(first, last + 1))
     return keys
 
 
 MAX_PAIRS = 1024  # a box is bucketed on (source, destination) pairs up to this many
+MAX_KEYS = 1024  # a set of more buckets than this (a whole zone at scale) is not bucketed
 
 
 class BoxIndex:
