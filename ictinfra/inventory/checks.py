@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from ictinfra.inventory.errors import Problem
-from ictinfra.inventory.loader import LIST_SECTIONS, Located, Where
+from ictinfra.inventory.loader import Located, Where
 from ictinfra.inventory.model import (
     Device,
     Flow,
@@ -393,4 +393,4 @@ def _check_addresses(
         claim(hyp.mgmt_address, f"hypervisor '{hyp.name}'", w, "mgmt_address")
 
 
-__all__ = ["LIST_SECTIONS", "cross_check"]
+__all__ = ["cross_check"]

@@ -103,13 +103,7 @@ class Where:
 
     def line(self, *path: str | int) -> int:
         """Line of the deepest node along ``path`` (1-based); the item's own line if absent."""
-        node = self.node
-        for step in path:
-            child = _child(node, step)
-            if child is None:
-                break
-            node = child
-        return int(node.start_mark.line) + 1
+        return int(self.at(*path).node.start_mark.line) + 1
 
     def key_line(self, key: str) -> int:
         """Line of a mapping key itself (for 'unknown field')."""
@@ -120,6 +114,7 @@ class Where:
         return self.line()
 
     def at(self, *path: str | int) -> Where:
+        """The deepest node along ``path`` that exists."""
         node = self.node
         for step in path:
             child = _child(node, step)
