@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import queue as queue_module
 import resource
 import tempfile
 import time
@@ -49,12 +50,20 @@ def _child(inventory: str, out: str, steps: list[str] | None, queue: mp.Queue) -
     )
 
 
-def measure(inventory: Path, out: Path, steps: list[str] | None) -> dict[str, Any]:
+def measure(
+    inventory: Path, out: Path, steps: list[str] | None, timeout: float
+) -> dict[str, Any] | None:
+    """One plan in a child process; None when it takes longer than ``timeout`` seconds."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(str(inventory), str(out), steps, queue))
     proc.start()
-    values = queue.get()
+    try:
+        values = queue.get(timeout=timeout)
+    except queue_module.Empty:
+        proc.terminate()
+        proc.join()
+        return None
     proc.join()
     if isinstance(values, Exception):
         raise SystemExit(f"plan of {inventory} failed: {values}")
@@ -65,17 +74,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--steps", nargs="+", help="only these plan steps (default: all)")
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds before a plan is reported as too slow"
+    )
     args = parser.parse_args()
     from ictinfra.inventory.synthetic import write_synthetic  # noqa: PLC0415
 
-    rows: list[tuple[str, dict[str, Any]]] = []
+    rows: list[tuple[str, dict[str, Any] | None]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows.append(("example", measure(ROOT / "inventory", work / "out-example", args.steps)))
+        rows.append(
+            ("example", measure(ROOT / "inventory", work / "out-example", args.steps, args.timeout))
+        )
         for scale in args.scales:
             inv = write_synthetic(work / f"inv-{scale}", scale)
-            rows.append((f"{scale}x", measure(inv, work / f"out-{scale}", args.steps)))
+            rows.append(
+                (f"{scale}x", measure(inv, work / f"out-{scale}", args.steps, args.timeout))
+            )
     base = rows[1][1]
+    if base is None:
+        raise SystemExit(f"the {args.scales[0]}x plan took longer than {args.timeout:.0f} s")
     step_names = list(base["steps"])
     print(
         f"{'inventory':>9} {'devices':>7} {'systems':>7} {'servers':>7} {'flows':>6} "
@@ -83,6 +101,9 @@ def main() -> None:
         + " ".join(f"{n:>9}" for n in step_names)
     )
     for name, r in rows:
+        if r is None:
+            print(f"{name:>9}  longer than {args.timeout:.0f} s (stopped)")
+            continue
         print(
             f"{name:>9} {r['devices']:>7} {r['systems']:>7} {r['servers']:>7} {r['flows']:>6} "
             f"{r['artifacts']:>9} {r['total']:>7.2f} {r['total'] / base['total']:>7.1f} "
