@@ -39,6 +39,11 @@ class AnsibleInventory:
 
     def to_yaml_data(self) -> dict[str, Any]:
         """The static YAML inventory format (what ``-i hosts.yml`` reads)."""
+        # Each host's variables are written once, under its first group.
+        home: dict[str, str] = {}
+        for name, grp in self.groups.items():
+            for h in grp.hosts:
+                home.setdefault(h, name)
 
         def node(name: str) -> dict[str, Any]:
             grp = self.groups[name]
@@ -47,17 +52,12 @@ class AnsibleInventory:
                 out["vars"] = grp.vars
             if grp.hosts:
                 out["hosts"] = {
-                    h: (self.hostvars[h] if name == _home[h] else None) for h in grp.hosts
+                    h: (self.hostvars[h] if name == home[h] else None) for h in grp.hosts
                 }
             if grp.children:
                 out["children"] = {c: node(c) for c in grp.children}
             return out
 
-        # Each host's variables are written once, under its first group.
-        _home: dict[str, str] = {}
-        for name, grp in self.groups.items():
-            for h in grp.hosts:
-                _home.setdefault(h, name)
         return {"all": node("all")}
 
     def to_list_data(self) -> dict[str, Any]:

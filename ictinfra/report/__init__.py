@@ -93,7 +93,6 @@ def summary_section(inv: Inventory) -> Section:
     servers_by_batch = Counter()  # type: Counter[Batch]
     for s in inv.systems:
         servers_by_batch[s.consolidation.batch] += len(s.servers)
-    zones = {z.id: z for z in inv.zones}
     zone_rows = []
     for z in inv.zones:
         systems = [s for s in inv.systems if z.id in s.zones]
@@ -135,7 +134,7 @@ def summary_section(inv: Inventory) -> Section:
         f"network cutover in FY{inv.organisation.fiscal_year_cutover}.",
         facts=(
             ("sites", len(inv.sites)),
-            ("zones", len(zones)),
+            ("zones", len(inv.zones)),
             ("segments", len(inv.segments)),
             ("systems", len(inv.systems)),
             ("systems on the consolidated platform", len(consolidated)),
