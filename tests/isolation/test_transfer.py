@@ -1,0 +1,255 @@
+"""The sanitising file transfer: real files through the mail sanitiser's code, the real
+encrypted quarantine, crashes at each step, and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import magic
+import pytest
+
+from ictinfra.isolation import transfer
+from ictinfra.isolation.transfer import Transfer, TransferConfig, TransferError, pending
+from ictinfra.mailsan.policy import DEFAULT_POLICY
+from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from tests.mailsan import compose
+from tests.mailsan.safety import assert_image_only_pdf
+
+KEY_ENV = "ICTINFRA_QUARANTINE_KEY"
+ELF = Path("/bin/true").read_bytes()
+
+
+@pytest.fixture
+def key() -> str:
+    return new_key()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> TransferConfig:
+    for sub in ("inbox", "outbox"):
+        (tmp_path / sub).mkdir()
+    return TransferConfig(
+        inbox=tmp_path / "inbox",
+        outbox=tmp_path / "outbox",
+        quarantine_dir=tmp_path / "quarantine",
+        policy=DEFAULT_POLICY,
+        settle_seconds=0,
+        retry_seconds=0,
+    )
+
+
+def _transfer(config: TransferConfig, key: str) -> Transfer:
+    return Transfer(config, load_key(config.policy.quarantine_key, {KEY_ENV: key}))
+
+
+def _drop(config: TransferConfig, name: str, data: bytes) -> Path:
+    path = config.inbox / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _outbox(config: TransferConfig) -> dict[str, bytes]:
+    return {
+        p.relative_to(config.outbox).as_posix(): p.read_bytes()
+        for p in sorted(config.outbox.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_each_kind_of_file_crosses_only_in_a_safe_form(config: TransferConfig, key: str) -> None:
+    files = {
+        "report.pdf": compose.pdf_with_javascript(),
+        "tools/setup.exe": ELF,
+        "見積書.docm": compose.docm_with_macros(),
+        "ppap.zip": compose.mark_encrypted(compose.zip_of({"見積書.xlsx": b"secret"})),
+        "mixed.zip": compose.zip_of(
+            {"a/run.sh.txt": ELF, "b/doc.pdf": compose.pdf_with_javascript()}
+        ),
+        "photo.png": compose.png(),
+    }
+    for name, data in files.items():
+        _drop(config, name, data)
+    tr = _transfer(config, key)
+    results, failures = tr.run_once()
+    assert failures == []
+    by_name = {r.name: r for r in results}
+    assert set(by_name) == set(files)
+    assert not any(p.is_file() for p in config.inbox.rglob("*")), "inbox not emptied"
+    out = _outbox(config)
+
+    # The PDF crosses as an image-only PDF, without a notice (nothing was removed).
+    assert by_name["report.pdf"].status == "transferred"
+    assert by_name["report.pdf"].outputs == ("report.pdf",)
+    assert_image_only_pdf(out["report.pdf"])
+    assert "report.pdf.notice.txt" not in out
+    # Executables and macro documents do not cross; each leaves a notice with its id.
+    for name in ("tools/setup.exe", "見積書.docm"):
+        assert by_name[name].status == "removed"
+        assert by_name[name].outputs == ()
+        notice = out[f"{name}.notice.txt"].decode()
+        assert by_name[name].id in notice
+        assert "removed" in notice
+    assert not any(magic.from_buffer(d, mime=True).endswith("executable") for d in out.values())
+    # The encrypted zip is held: nothing but the notice.
+    assert by_name["ppap.zip"].status == "held"
+    assert [k for k in out if k.startswith("ppap")] == ["ppap.zip.notice.txt"]
+    assert "held" in out["ppap.zip.notice.txt"].decode()
+    # A mixed archive is rebuilt with what is safe, and the removal is noticed.
+    assert by_name["mixed.zip"].status == "transferred"
+    assert by_name["mixed.zip"].notice == "mixed.zip.notice.txt"
+    assert "run.sh.txt" in out["mixed.zip.notice.txt"].decode()
+    assert by_name["photo.png"].outputs == ("photo.png",)
+    # Every original decrypts to the exact bytes dropped, with its audit record.
+    q = tr.quarantine
+    for name, data in files.items():
+        record = q.get(by_name[name].id)
+        assert q.original(record.id) == data
+        assert record.status == "delivered"
+        assert record.envelope_to == (name,)
+        assert record.objects, name
+    audit = [json.loads(line) for line in (config.quarantine_dir / "audit.jsonl").open()]
+    removed = [e for e in audit if e["event"] == "object" and e["action"] == "removed"]
+    assert {e["id"] for e in removed} >= {by_name["tools/setup.exe"].id, by_name["見積書.docm"].id}
+    assert all(len(e["sha256"]) == 64 and e["true_type"] for e in removed)
+
+
+def test_nothing_is_picked_before_it_is_complete(config: TransferConfig) -> None:
+    settled = config.model_copy(update={"settle_seconds": 60})
+    _drop(config, "upload.pdf.part", b"%PDF-1.4 half")
+    _drop(config, ".hidden.pdf", compose.pdf_with_javascript())
+    fresh = _drop(config, "fresh.txt", b"just written")
+    assert pending(config) == [fresh]
+    assert pending(settled) == []
+    old = time.time() - 120
+    os.utime(fresh, (old, old))
+    assert pending(settled) == [fresh]
+
+
+@pytest.mark.parametrize("step", ["store", "sanitise", "outbox", "record", "mark"])
+def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
+    config: TransferConfig, key: str, step: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = compose.pdf_with_javascript()
+    _drop(config, "in/report.pdf", data)
+    target = {
+        "store": (Quarantine, "store"),
+        "sanitise": (transfer, "process"),
+        "outbox": (transfer, "write_atomic"),
+        "record": (Quarantine, "record_result"),
+        "mark": (Quarantine, "mark_delivered"),
+    }[step]
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise OSError(f"simulated crash in {step}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(*target, crash)
+        results, failures = _transfer(config, key).run_once()
+    assert results == []
+    assert len(failures) == 1
+    assert step in failures[0]
+    assert (config.inbox / "in" / "report.pdf").read_bytes() == data, "the file was lost"
+    # The next pass (a restarted service) finishes the job exactly once.
+    results, failures = _transfer(config, key).run_once()
+    assert failures == []
+    assert [r.status for r in results] == ["transferred"]
+    out = _outbox(config)
+    assert list(out) == ["in/report.pdf"]
+    assert_image_only_pdf(out["in/report.pdf"])
+    assert not (config.inbox / "in" / "report.pdf").exists()
+
+
+def test_the_same_file_again_is_not_transferred_twice(config: TransferConfig, key: str) -> None:
+    data = compose.pdf_with_javascript()
+    tr = _transfer(config, key)
+    _drop(config, "a.pdf", data)
+    tr.run_once()
+    _drop(config, "a.pdf", data)
+    results, _ = tr.run_once()
+    assert [r.status for r in results] == ["already-transferred"]
+    assert list(_outbox(config)) == ["a.pdf"]
+    assert not (config.inbox / "a.pdf").exists()
+
+
+def test_a_different_file_of_the_same_name_does_not_overwrite(
+    config: TransferConfig, key: str
+) -> None:
+    tr = _transfer(config, key)
+    _drop(config, "note.txt", b"first version")
+    first, _ = tr.run_once()
+    _drop(config, "note.txt", b"second version")
+    second, _ = tr.run_once()
+    out = _outbox(config)
+    assert out["note.txt"] == b"first version"
+    assert second[0].outputs == (f"note-{second[0].id[:8]}.txt",)
+    assert out[second[0].outputs[0]] == b"second version"
+    assert first[0].id != second[0].id
+
+
+def test_an_oversize_file_is_removed_with_a_notice(config: TransferConfig, key: str) -> None:
+    small = config.model_copy(
+        update={"policy": DEFAULT_POLICY.model_copy(update={"max_message_bytes": 1000})}
+    )
+    _drop(small, "big.txt", b"x" * 5000)
+    results, _ = _transfer(small, key).run_once()
+    assert results[0].status == "removed"
+    assert "larger than the limit" in _outbox(small)["big.txt.notice.txt"].decode()
+
+
+def test_missing_folders_and_a_missing_key_are_refused(config: TransferConfig, key: str) -> None:
+    with pytest.raises(TransferError, match="not a folder"):
+        _transfer(config.model_copy(update={"outbox": config.outbox / "nope"}), key)
+    path = config.inbox.parent / "transfer.json"
+    path.write_text(config.model_dump_json())
+    env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "ictinfra.isolation.transfer", "run", "--config", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert KEY_ENV in done.stderr
+    assert key not in done.stderr
+
+
+def test_the_service_killed_mid_run_loses_nothing(config: TransferConfig, key: str) -> None:
+    """SIGKILL the real service while it works through 30 files, restart it, count."""
+    names = [f"batch/doc{i:02d}.pdf" for i in range(30)]
+    originals = {}
+    for i, name in enumerate(names):
+        originals[name] = compose.pdf_with_javascript() + f"%{i}\n".encode()
+        _drop(config, name, originals[name])
+    path = config.inbox.parent / "transfer.json"
+    path.write_text(config.model_copy(update={"poll_seconds": 0.1}).model_dump_json())
+    env = {**os.environ, KEY_ENV: key}
+    args = [sys.executable, "-m", "ictinfra.isolation.transfer", "serve", "--config", str(path)]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(_outbox(config)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    left = sum(1 for p in config.inbox.rglob("*.pdf"))
+    assert 0 < left < 30, "kill landed outside the run: the test proves nothing"
+    done = subprocess.run(
+        [*args[:3], "run", "--config", str(path)], env=env, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    out = _outbox(config)
+    assert sorted(out) == sorted(names), "lost or duplicated files"
+    assert not list(config.inbox.rglob("*.pdf"))
+    q = Quarantine(config.quarantine_dir, load_key(config.policy.quarantine_key, {KEY_ENV: key}))
+    records = {r.envelope_to[0]: r for r in q.records()}
+    assert sorted(records) == sorted(names)
+    for name, data in originals.items():
+        assert q.original(records[name].id) == data
+        assert records[name].status == "delivered"
