@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from ictinfra.inventory.model import Device, Inventory
 from ictinfra.netmig.backup import backup, config_at
-from ictinfra.netmig.checks import CheckResult, compare, expected, gather
+from ictinfra.netmig.checks import CheckResult, Facts, baseline, compare, expected, gather
 from ictinfra.netmig.credentials import Credentials, device_credentials
 from ictinfra.netmig.diff import diff, same
 from ictinfra.netmig.drivers import net_driver
@@ -149,6 +149,10 @@ class Settings(BaseModel):
     command_timeout: float = 20.0  # one configuration line or show command
     reconnect_attempts: int = 5
     reconnect_delay: float = 1.0
+    # Neighbours take time to come up after a change (OSPF waits a dead interval, 40 s, on
+    # broadcast links): the post-check looks again until they do or this many seconds pass.
+    neighbour_settle: float = 60.0
+    neighbour_poll: float = 5.0
 
 
 class _Run:
@@ -260,7 +264,30 @@ def _leave_config_mode(conn: BaseConnection) -> None:
             conn.exit_config_mode()
 
 
-def _device(  # noqa: PLR0911 - one return per way a device can end
+def _predecessor_facts(
+    run: _Run, predecessor: tuple[Endpoint, Credentials] | str, settings: Settings
+) -> tuple[Facts | None, str]:
+    """The predecessor's pre-check (what its replacement must see too), or why there is none.
+
+    A predecessor that cannot be reached does not stop the cutover (a dead device is a
+    reason to migrate); the report says the baseline came from the replacement only.
+    """
+    if isinstance(predecessor, str):
+        return None, predecessor
+    old = _Run(predecessor[0], predecessor[1], run.log_dir, settings)
+    try:
+        with old.session() as conn:
+            facts = gather(conn, predecessor[0].device_type, settings.command_timeout)
+    except (*RECOVERABLE, *PERMANENT) as exc:
+        return None, f"predecessor unreachable: {type(exc).__name__}"
+    run.note(
+        f"predecessor pre-check: {len(facts.neighbours)} neighbours, "
+        f"{len(facts.interfaces_up)} interfaces up"
+    )
+    return facts, ""
+
+
+def _device(  # noqa: PLR0911, PLR0915 - one return per way a device can end
     dev: Device,
     inv: Inventory,
     ep: Endpoint,
@@ -271,6 +298,7 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
     *,
     commit: bool,
     resume_original: str | None = None,
+    predecessor: tuple[Endpoint, Credentials] | str = "no predecessor endpoint",
 ) -> DeviceReport:
     start = time.monotonic()
     run = _Run(ep, creds, log_dir, settings)
@@ -321,15 +349,41 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
                     remediation=plan.remediation,
                     rollback=plan.rollback,
                 )
+            old_facts, why = _predecessor_facts(run, predecessor, settings)
+            old_dev = inv.devices_by_hostname[dev.replaces]
+            expect = baseline(
+                dev.hostname,
+                dev.platform,
+                before,
+                old_facts,
+                interface_map=dev.interface_map,
+                successors={d.replaces: d.hostname for d in inv.replacements() if d.replaces},
+                predecessor_platform=old_dev.platform,
+                peer_protocols={
+                    d.hostname: net_driver(d.platform).neighbour_protocols() for d in inv.devices
+                },
+                reason=why,
+            )
+            run.note(f"expect {len(expect.neighbours)} neighbours ({expect.source})")
             run.note(f"push {len(plan.remediation)} lines")
             run.push(conn, plan.remediation)
             run.note("pushed")
             after_config = run.read_config(conn)
             run.note("read back")
+            matches = same(dev.platform, after_config, intended)
             after = gather(conn, ep.device_type, settings.command_timeout)
-            result = compare(
-                before, after, want, config_matches=same(dev.platform, after_config, intended)
-            )
+            result = compare(before, after, want, config_matches=matches, expect=expect)
+            settle = time.monotonic() + settings.neighbour_settle
+            while (
+                not result.ok
+                and matches
+                and not result.missing_routes
+                and time.monotonic() < settle
+            ):
+                # Only neighbours (or ports) are missing: give adjacencies time to form.
+                time.sleep(settings.neighbour_poll)
+                after = gather(conn, ep.device_type, settings.command_timeout)
+                result = compare(before, after, want, config_matches=matches, expect=expect)
             if result.ok:
                 conn.save_config()
                 _leave_config_mode(conn)  # NEC IX saves from configuration mode
@@ -341,8 +395,8 @@ def _device(  # noqa: PLR0911 - one return per way a device can end
                     rollback=plan.rollback,
                     checks=result,
                 )
-            run.note(f"post-check failed: missing {list(result.missing_routes)}")
-            error = "post-check failed"
+            error = f"post-check failed: {result.problems()}"
+            run.note(error)
             checks: CheckResult | None = result
     except PERMANENT as exc:
         return report(Outcome.FAILED, "original", error=f"{type(exc).__name__}: login refused")
@@ -458,6 +512,13 @@ def run_wave(  # noqa: PLR0915 - the wave procedure: backup, journal, workers, r
         original = None
         if dev.hostname in interrupted and pre_change is not None:
             original = config_at(backups, dev.hostname, pre_change)
+        predecessor: tuple[Endpoint, Credentials] | str = "no predecessor endpoint"
+        old = inv.devices_by_hostname.get(dev.replaces or "")
+        if old is not None and old.hostname in endpoints:
+            try:
+                predecessor = (endpoints[old.hostname], credentials(inv, old))
+            except NetmigError as exc:
+                predecessor = f"no credentials for {old.hostname}: {exc}"
         return _device(
             dev,
             inv,
@@ -468,6 +529,7 @@ def run_wave(  # noqa: PLR0915 - the wave procedure: backup, journal, workers, r
             settings,
             commit=commit,
             resume_original=original,
+            predecessor=predecessor,
         )
 
     def one(dev: Device) -> DeviceReport | None:

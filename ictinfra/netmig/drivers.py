@@ -22,6 +22,11 @@ class NetDriver(BaseModel):
     comment: str
     route_command: str
     interface_command: str | None = None
+    # show commands listing neighbours, each parsed into (protocol, interface, neighbour)
+    neighbour_commands: tuple[str, ...] = ()
+
+    def neighbour_protocols(self) -> frozenset[str]:
+        return frozenset(NEIGHBOUR_PROTOCOL[c] for c in self.neighbour_commands)
 
     def is_volatile(self, line: str) -> bool:
         return any(re.match(rx, line) for rx in self.volatile)
@@ -37,6 +42,10 @@ class NetDriver(BaseModel):
         return "\n".join(kept) + "\n"
 
 
+CDP = "show cdp neighbors detail"
+OSPF = "show ip ospf neighbor"
+NEIGHBOUR_PROTOCOL = {CDP: "cdp", OSPF: "ospf"}
+
 _IOS = {
     "show_config": "show running-config",
     "send_secret": True,
@@ -51,6 +60,7 @@ _IOS = {
     "comment": "!",
     "route_command": "show ip route",
     "interface_command": "show ip interface brief",
+    "neighbour_commands": (CDP, OSPF),
 }
 
 NET_DRIVERS: dict[Platform, NetDriver] = {
@@ -64,6 +74,7 @@ NET_DRIVERS: dict[Platform, NetDriver] = {
         volatile=(r"^# Reporting Date: ",),
         comment="#",
         route_command="show ip route",
+        neighbour_commands=(OSPF,),
     ),
     Platform.NEC_IX: NetDriver(
         platform=Platform.NEC_IX,
@@ -73,6 +84,7 @@ NET_DRIVERS: dict[Platform, NetDriver] = {
         volatile=(r"^! Current time ",),
         comment="!",
         route_command="show ip route",
+        neighbour_commands=(OSPF,),
     ),
 }
 

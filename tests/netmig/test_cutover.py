@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.inventory.model import Device
+from ictinfra.netmig import cutover
 from ictinfra.netmig.backup import backup
 from ictinfra.netmig.cutover import (
     DeviceReport,
@@ -24,7 +27,7 @@ from ictinfra.netmig.cutover import (
 from ictinfra.netmig.diff import same
 from ictinfra.netmig.sim.platforms import PLATFORMS
 from ictinfra.netmig.sim.server import Fleet, inventory_fleet
-from ictinfra.netmig.translate import translate_device
+from ictinfra.netmig.translate import Translation, translate_device
 from tests.conftest import require_tool
 from tests.netmig.conftest import FIXTURES, PASSWORD, USER, fleet_endpoints, lab_credentials
 
@@ -33,7 +36,13 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 FAST = Settings(
-    workers=4, timeout=3.0, command_timeout=3.0, reconnect_attempts=6, reconnect_delay=0.3
+    workers=4,
+    timeout=3.0,
+    command_timeout=3.0,
+    reconnect_attempts=6,
+    reconnect_delay=0.3,
+    neighbour_settle=3.0,
+    neighbour_poll=0.5,
 )
 
 # A second pair in wave 0, so that "the rest of the wave goes on" can be seen.
@@ -97,19 +106,25 @@ class Lab:
         return translate_device(self.inv, dev, self.running(dev.replaces)).config
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
+@contextmanager
+def _lab(tmp_path: Path, extra: str = EXTRA_DEVICES) -> Iterator[Lab]:
     require_tool("git")
     folder = tmp_path / "inventory"
     shutil.copytree(FIXTURES / "minimal", folder)
     devices = folder / "network" / "devices.yml"
-    devices.write_text(devices.read_text(encoding="utf-8") + EXTRA_DEVICES, encoding="utf-8")
+    devices.write_text(devices.read_text(encoding="utf-8") + extra, encoding="utf-8")
     inv = load_inventory(folder)
     with inventory_fleet(inv, USER, PASSWORD) as fleet:
         lab = Lab(inv, fleet, tmp_path / "backups", tmp_path / "state")
         run = backup(inv, fleet_endpoints(fleet), lab.backups, credentials=lab_credentials)
         assert not run.failed
         yield lab
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with _lab(tmp_path) as running:
+        yield running
 
 
 def _by_host(report: object) -> dict[str, DeviceReport]:
@@ -210,6 +225,77 @@ def test_silently_ignored_line_fails_the_post_check(lab: Lab) -> None:
     assert result.checks is not None
     assert not result.checks.config_matches
     assert "0.0.0.0/0 (static)" in result.checks.missing_routes
+
+
+# OSPF between the old access switch and the core on the management VLAN (10.1.99.0/24).
+OSPF_LINES = {
+    "ho-core-01": ["router ospf 1", "router-id 10.1.99.2", "network 10.1.99.0 0.0.0.255 area 0"],
+    "ho-acc-01": ["router ospf 1", "router-id 10.1.99.3", "network 10.1.99.0 0.0.0.255 area 0"],
+}
+
+
+def _with_ospf(lab: Lab) -> None:
+    for host, lines in OSPF_LINES.items():
+        section = None
+        for line in lines:
+            section = lab.fleet.device(host).running.apply(line, section)
+
+
+def test_neighbour_lost_after_the_change_rolls_back_and_is_named(lab: Lab) -> None:
+    # The replacement stops hearing the core after the change (a bad cable, lost hellos):
+    # its predecessor saw the core, so the post-check misses it and the device goes back.
+    _with_ospf(lab)
+    lab.fleet.device("ho-acc-11").faults.drop_neighbours = (r"ho-core-\d+",)
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert result.checks is not None
+    assert result.checks.config_matches  # the config was right: only the neighbour is gone
+    assert result.checks.lost_neighbours == (
+        "cdp neighbour ho-core-01 on Vlan900",
+        "ospf neighbour 10.1.99.2 on Vlan900",
+    )
+    assert "ho-core-01" in result.error
+    assert result.checks.baseline == "predecessor and replacement"
+
+
+def test_neighbours_carried_over_when_the_change_is_right(lab: Lab) -> None:
+    _with_ospf(lab)
+    result = _by_host(lab.run(0, commit=True))["ho-acc-11"]
+    assert result.outcome is Outcome.CHANGED, result
+    assert any("expect 2 neighbours" in e for e in result.events), result.events
+    # The core now sees the replacement as its OSPF neighbour on the same address.
+    core = lab.fleet.device("ho-core-01")
+    assert core.network is not None
+    seen = {(a.protocol, a.peer) for a in core.network.adjacencies("ho-core-01")}
+    assert {("ospf", "ho-acc-11"), ("cdp", "ho-acc-11")} <= seen
+
+
+def test_wrong_ospf_area_in_the_intended_config_rolls_back(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A translation bug puts the management VLAN in area 1: the config the device ends with
+    # is exactly the (wrong) intended one and its routes match it; only OSPF notices.
+    _with_ospf(lab)
+
+    def wrong_area(inv: Inventory, dev: Device, old: str) -> Translation:
+        right = translate_device(inv, dev, old)
+        if dev.hostname != "ho-acc-11":
+            return right
+        assert " area 0" in right.config
+        return right.model_copy(update={"config": right.config.replace(" area 0", " area 1")})
+
+    monkeypatch.setattr(cutover, "translate_device", wrong_area)
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert result.checks is not None
+    assert result.checks.config_matches
+    assert not result.checks.missing_routes
+    assert result.checks.lost_neighbours == ("ospf neighbour 10.1.99.2 on Vlan900",)
+    assert "ospf neighbour 10.1.99.2" in result.error
+    # Rolled back: the predecessor is the core's only OSPF neighbour on the VLAN again.
+    core = lab.fleet.device("ho-core-01")
+    assert core.network is not None
+    peers = {(a.protocol, a.peer) for a in core.network.adjacencies("ho-core-01")}
+    assert ("ospf", "ho-acc-01") in peers
+    assert ("ospf", "ho-acc-11") not in peers
 
 
 def test_interrupted_wave_resumes_where_it_stopped(lab: Lab) -> None:

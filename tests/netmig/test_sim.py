@@ -15,12 +15,14 @@ from netmiko import ConnectHandler, NetmikoAuthenticationException, NetmikoTimeo
 from netmiko.exceptions import ReadTimeout
 from ntc_templates.parse import parse_output
 
-from ictinfra.inventory import Inventory
-from ictinfra.netmig.checks import parse_show
+from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.netmig.checks import neighbours_of, parse_show
 from ictinfra.netmig.errors import NetmigError
 from ictinfra.netmig.sim.configtree import ConfigTree
+from ictinfra.netmig.sim.device import Session
 from ictinfra.netmig.sim.platforms import PLATFORMS
-from ictinfra.netmig.sim.server import Fleet
+from ictinfra.netmig.sim.server import Fleet, inventory_fleet
+from ictinfra.netmig.translate import translate_device
 from ictinfra.render.devices import render_device
 from tests.netmig.conftest import FIXTURES, PASSWORD, USER, connect
 
@@ -267,3 +269,176 @@ def test_fleet_runs_as_its_own_process(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, env=dict(os.environ),
     )  # fmt: skip
     assert missing.returncode == 2
+
+
+# --- neighbours ---------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _show(fleet: Fleet, host: str, command: str) -> str:
+    dev = fleet.device(host)
+    cli = PLATFORMS[dev.platform]
+    return cli.show(dev, Session(mode="enable"), command).text
+
+
+def _configure(fleet: Fleet, host: str, *lines: str) -> None:
+    tree = fleet.device(host).running
+    section = None
+    for line in lines:
+        section = tree.apply(line, section)
+
+
+@pytest.fixture
+def example_fleet() -> Fleet:
+    """The example inventory's devices and cabling; show commands called without SSH."""
+    return inventory_fleet(load_inventory(ROOT / "inventory"), USER, PASSWORD)
+
+
+def test_cdp_and_ospf_neighbours_parse_with_ntc_templates(example_fleet: Fleet) -> None:
+    ospf = parse_output(
+        platform="cisco_ios",
+        command="show ip ospf neighbor",
+        data=_show(example_fleet, "ho-wan-rt-01", "show ip ospf neighbor"),
+    )
+    assert [(r["neighbor_id"], r["state"], r["ip_address"], r["interface"]) for r in ospf] == [
+        ("10.1.10.1", "FULL/BDR", "10.1.91.1", "GigabitEthernet0/0")
+    ]
+    cdp = parse_output(
+        platform="cisco_ios",
+        command="show cdp neighbors detail",
+        data=_show(example_fleet, "ho-wan-rt-01", "show cdp neighbors detail"),
+    )
+    seen = {(r["neighbor_name"], r["local_interface"], r["neighbor_interface"]) for r in cdp}
+    assert ("ho-core-01", "GigabitEthernet0/0", "Vlan910") in seen
+    assert ("ho-fw-01", "GigabitEthernet0/2", "GigabitEthernet0/0") in seen  # management VLAN
+    assert all(r["mgmt_address"] and r["platform"].startswith("cisco ") for r in cdp)
+
+
+def test_three_routers_on_a_segment_elect_dr_and_bdr(example_fleet: Fleet) -> None:
+    # dc-lgwan-fw: the core (10.2.10.1) and two firewalls (10.2.10.21, .22) run OSPF.
+    rows = parse_show(
+        "cisco_ios",
+        "show ip ospf neighbor",
+        _show(example_fleet, "dc-core-01", "show ip ospf neighbor"),
+    )
+    states = {r["ip_address"]: r["state"] for r in rows if r["interface"] == "Vlan120"}
+    assert states == {"10.2.120.2": "FULL/BDR", "10.2.120.3": "FULL/DR"}
+
+
+def test_neighbours_follow_the_running_config(example_fleet: Fleet) -> None:
+    def ospf_peers(host: str) -> set[str]:
+        rows = parse_show(
+            "cisco_ios",
+            "show ip ospf neighbor",
+            _show(example_fleet, host, "show ip ospf neighbor"),
+        )
+        return {r["ip_address"] for r in rows}
+
+    assert ospf_peers("ho-wan-rt-01") == {"10.1.91.1"}
+    # Another area on the core's side: no adjacency, the cable (CDP) is still there.
+    _configure(
+        example_fleet,
+        "ho-core-01",
+        "router ospf 1",
+        "no network 10.1.0.0 0.0.255.255 area 0",
+        "network 10.1.0.0 0.0.255.255 area 1",
+    )
+    assert ospf_peers("ho-wan-rt-01") == set()
+    assert "Device ID: ho-core-01" in _show(
+        example_fleet, "ho-wan-rt-01", "show cdp neighbors detail"
+    )
+    _configure(
+        example_fleet,
+        "ho-core-01",
+        "router ospf 1",
+        "no network 10.1.0.0 0.0.255.255 area 1",
+        "network 10.1.0.0 0.0.255.255 area 0",
+    )
+    assert ospf_peers("ho-wan-rt-01") == {"10.1.91.1"}
+    # The core shuts its side: both CDP on that port and OSPF go.
+    _configure(example_fleet, "ho-core-01", "interface Vlan910", "shutdown")
+    assert ospf_peers("ho-wan-rt-01") == set()
+    cdp = parse_output(
+        platform="cisco_ios",
+        command="show cdp neighbors detail",
+        data=_show(example_fleet, "ho-wan-rt-01", "show cdp neighbors detail"),
+    )
+    assert not [r for r in cdp if r["local_interface"] == "GigabitEthernet0/0"]
+    _configure(example_fleet, "ho-core-01", "interface Vlan910", "no shutdown")
+    # A fault: the WAN router stops hearing the core.
+    example_fleet.device("ho-wan-rt-01").faults.drop_neighbours = ("ho-core-01",)
+    assert ospf_peers("ho-wan-rt-01") == set()
+    assert "ho-core-01" not in _show(example_fleet, "ho-wan-rt-01", "show cdp neighbors detail")
+
+
+def test_replacement_takes_over_its_predecessors_links(example_fleet: Fleet) -> None:
+    inv = load_inventory(ROOT / "inventory")
+    new = inv.devices_by_hostname["ho-wan-rt-11"]
+    intended = translate_device(
+        inv, new, render_device(inv, inv.devices_by_hostname["ho-wan-rt-01"])
+    )
+    nec = example_fleet.device("ho-wan-rt-11")
+    # Staged (every port shut): the old router still holds the link.
+    assert _show(example_fleet, "ho-wan-rt-11", "show ip ospf neighbor") == ""
+    nec.running = ConfigTree.parse(PLATFORMS["nec_ix"].rules, intended.config)
+    rows = parse_show(
+        "nec_ix",
+        "show ip ospf neighbor",
+        _show(example_fleet, "ho-wan-rt-11", "show ip ospf neighbor"),
+    )
+    assert [(r["neighbor_id"], r["ip_address"], r["interface"]) for r in rows] == [
+        ("10.1.10.1", "10.1.91.1", "GigaEthernet1.0")
+    ]
+    # Same address on the same segment: the old router's cable has moved.
+    assert _show(example_fleet, "ho-wan-rt-01", "show ip ospf neighbor") == ""
+    core = parse_show(
+        "cisco_ios",
+        "show ip ospf neighbor",
+        _show(example_fleet, "ho-core-01", "show ip ospf neighbor"),
+    )
+    assert {(r["neighbor_id"], r["interface"]) for r in core} >= {("10.1.10.31", "Vlan910")}
+    assert "Device ID: ho-wan-rt-01" not in _show(
+        example_fleet, "ho-core-01", "show cdp neighbors detail"
+    )
+
+
+def test_yamaha_ospf_neighbours_parse_with_the_project_template(example_fleet: Fleet) -> None:
+    # The two Ise routers share their LGWAN segment; OSPF is switched on on both.
+    _configure(
+        example_fleet,
+        "ise-rt-01",
+        "ospf use on",
+        "ospf router id 10.16.10.1",
+        "ospf area backbone",
+        "ip lan1 ospf area backbone",
+    )
+    assert (
+        _show(example_fleet, "ise-radio-01", "show ip ospf neighbor") == ""
+    )  # not on its side yet
+    _configure(
+        example_fleet,
+        "ise-radio-01",
+        "ospf use on",
+        "ospf router id 10.16.10.2",
+        "ospf area backbone",
+        "ip lan1 ospf area backbone",
+    )
+    text = _show(example_fleet, "ise-rt-01", "show ip ospf neighbor")
+    rows = parse_show("yamaha", "show ip ospf neighbor", text)
+    assert [(r["neighbor_id"], r["state"], r["ip_address"], r["interface"]) for r in rows] == [
+        ("10.16.10.2", "FULL/DR", "10.16.100.2", "LAN1")
+    ]
+    assert neighbours_of("yamaha", "show ip ospf neighbor", rows) == {
+        ("ospf", "lan1", "10.16.100.2")
+    }
+
+
+def test_own_ospf_template_rejects_what_it_does_not_know() -> None:
+    with pytest.raises(NetmigError):
+        parse_show(
+            "nec_ix",
+            "show ip ospf neighbor",
+            "Neighbor ID     Pri   State           Dead Time   Address         Interface\n"
+            "something else entirely\n",
+        )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ictinfra.netmig.sim.configtree import ConfigTree, Node
+
+if TYPE_CHECKING:
+    from ictinfra.netmig.sim.topology import Network
 
 
 @dataclass
@@ -17,7 +21,8 @@ class Faults:
     regular expressions; a configuration line matching one is refused with the platform's
     error. ``drop_after``: the connection is cut after this many configuration lines in
     one session (the lines before it stay applied, as on a real device). ``auth_fail``:
-    every login is refused.
+    every login is refused. ``drop_neighbours``: regular expressions on neighbours'
+    hostnames (inventory or configured) this device stops seeing (lost hellos, a bad cable).
     """
 
     delay: float = 0.0
@@ -28,6 +33,10 @@ class Faults:
     ignore: tuple[str, ...] = ()  # lines accepted without error but not applied (a silent bug)
     reboot_after: int | None = None  # the device reboots after this many config lines
     reboot_downtime: float = 1.0
+    drop_neighbours: tuple[str, ...] = ()
+
+    def drops_neighbour(self, hostname: str) -> bool:
+        return any(re.fullmatch(rx, hostname) for rx in self.drop_neighbours)
 
     def ignores(self, line: str) -> bool:
         return any(re.search(rx, line) for rx in self.ignore)
@@ -58,6 +67,7 @@ class SimDevice:
     commands: list[str] = field(default_factory=list)  # every line received, for tests
     down_until: float = 0.0  # monotonic time until which logins are refused (rebooting)
     closed_in_config: int = 0  # sessions that ended while in configuration mode
+    network: Network | None = None  # the cabling and the other devices (None: no neighbours)
 
     def __post_init__(self) -> None:
         if self.startup is None:

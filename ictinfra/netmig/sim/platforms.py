@@ -12,10 +12,12 @@ import ipaddress
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ictinfra.netmig.sim.configtree import ConfigTree, TreeRules, compile_all
 from ictinfra.netmig.sim.device import Session, SimDevice
+from ictinfra.netmig.sim.topology import Adjacency
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,33 @@ class Route:
     next_hop: str  # address or "" for connected
     interface: str
     distance: int = 0
+
+
+@dataclass(frozen=True)
+class L3:
+    """An interface as the neighbour simulation needs it (from the running config)."""
+
+    name: str
+    up: bool
+    address: ipaddress.IPv4Interface | None
+    ospf_area: int | None = None  # OSPF runs on it in this area (None: not, or passive)
+
+
+def ospf_area(text: str) -> int:
+    """An area as an integer: "0", "0.0.0.1" and YAMAHA's "backbone" all work."""
+    if text == "backbone":
+        return 0
+    if "." in text:
+        return int(ipaddress.IPv4Address(text))
+    return int(text)
+
+
+def _highest(addresses: list[ipaddress.IPv4Interface | None]) -> str | None:
+    found = [a.ip for a in addresses if a is not None]
+    return str(max(found)) if found else None
+
+
+DEAD_TIME = "00:00:35"
 
 
 def matches(typed: str, canonical: str) -> bool:
@@ -119,6 +148,38 @@ class SimPlatform(ABC):
 
     def routes(self, tree: ConfigTree) -> list[Route]:
         raise NotImplementedError
+
+    # --- neighbours ------------------------------------------------------------------------
+
+    speaks_cdp = False
+
+    def l3_interfaces(self, tree: ConfigTree) -> dict[str, L3]:
+        raise NotImplementedError
+
+    def router_id(self, tree: ConfigTree) -> str | None:
+        """The OSPF router id, or None when OSPF does not run."""
+        raise NotImplementedError
+
+    def physical(self, interface: str) -> str:
+        """The port a (sub)interface's frames leave by (what CDP names)."""
+        return interface
+
+    def adjacencies(self, dev: SimDevice, protocol: str) -> list[Adjacency]:
+        if dev.network is None:
+            return []
+        return [a for a in dev.network.adjacencies(dev.hostname) if a.protocol == protocol]
+
+    def ospf_neighbor_table(self, dev: SimDevice, interface_label: Callable[[str], str]) -> str:
+        """The Cisco-style neighbour table (IOS; NEC IX and YAMAHA print the same columns)."""
+        rows = [
+            f"{a.router_id:<15} {1:>3}   {a.state:<15} {DEAD_TIME:<11} {a.peer_address:<15} "
+            f"{interface_label(a.local_interface)}"
+            for a in self.adjacencies(dev, "ospf")
+        ]
+        if not rows:
+            return ""
+        head = "Neighbor ID     Pri   State           Dead Time   Address         Interface"
+        return "\n".join(["", head, *rows]) + "\n"
 
     config_mode = "config"  # the Session mode in which configuration lines are accepted
 
@@ -362,8 +423,10 @@ class CiscoIos(SimPlatform):
             return Reply(self.ip_interface_brief(dev))
         if matches(cmd, "show ip route"):
             return Reply(self.ip_route(dev))
-        if matches(cmd, "show ip ospf neighbor") or matches(cmd, "show cdp neighbors"):
-            return Reply("")
+        if matches(cmd, "show ip ospf neighbor"):
+            return Reply(self.ospf_neighbor_table(dev, str))
+        if matches(cmd, "show cdp neighbors detail"):
+            return Reply(self.cdp_detail(dev))
         if matches(cmd, "show clock"):
             return Reply("*09:00:00.000 JST Thu Nov 26 2026\n")
         return Reply(self.error(cmd))
@@ -410,6 +473,117 @@ class CiscoIos(SimPlatform):
                     shut = True
             out.append((name, addr, shut))
         return out
+
+    # --- neighbours ------------------------------------------------------------------------
+
+    speaks_cdp = True
+
+    def physical(self, interface: str) -> str:
+        return interface.split(".")[0]
+
+    def l3_interfaces(self, tree: ConfigTree) -> dict[str, L3]:
+        found: dict[str, tuple[ipaddress.IPv4Interface | None, bool, int | None]] = {}
+        for node in tree.sections(r"^interface "):
+            addr: ipaddress.IPv4Interface | None = None
+            area: int | None = None
+            texts = [c.text for c in node.children]
+            for text in texts:
+                m = re.match(r"^ip address (\S+) (\S+)$", text)
+                if m:
+                    addr = ipaddress.IPv4Interface(f"{m.group(1)}/{m.group(2)}")
+                m = re.match(r"^ip ospf \d+ area (\S+)$", text)
+                if m:
+                    area = ospf_area(m.group(1))
+            found[node.text.split()[1]] = (addr, "shutdown" in texts, area)
+        networks: list[tuple[int, int, int]] = []
+        passive: set[str] = set()
+        active: set[str] = set()
+        passive_default = False
+        for node in tree.sections(r"^router ospf \d+"):
+            for child in node.children:
+                m = re.match(r"^network (\S+) (\S+) area (\S+)$", child.text)
+                if m:
+                    wild = int(ipaddress.IPv4Address(m.group(2)))
+                    net = int(ipaddress.IPv4Address(m.group(1)))
+                    networks.append((net & ~wild, wild, ospf_area(m.group(3))))
+                m = re.match(r"^(no )?passive-interface (\S+)$", child.text)
+                if m and m.group(2) == "default":
+                    passive_default = not m.group(1)
+                elif m:
+                    (active if m.group(1) else passive).add(m.group(2))
+        out: dict[str, L3] = {}
+        for name, (addr, shut, own_area) in found.items():
+            parent = name.split(".")[0]
+            up = not shut and not (parent != name and found.get(parent, (None, False, None))[1])
+            area = own_area
+            if area is None and addr is not None:
+                ip = int(addr.ip)
+                area = next((a for net, wild, a in networks if ip & ~wild == net), None)
+            is_passive = name in passive or (passive_default and name not in active)
+            out[name] = L3(name, up, addr, None if is_passive else area)
+        return out
+
+    def router_id(self, tree: ConfigTree) -> str | None:
+        sections = tree.sections(r"^router ospf \d+")
+        if not sections:
+            return None
+        for child in sections[0].children:
+            m = re.match(r"^router-id (\S+)$", child.text)
+            if m:
+                return m.group(1)
+        l3 = self.l3_interfaces(tree)
+        loops = [i.address for n, i in l3.items() if n.startswith("Loopback") and i.up]
+        return _highest(loops) or _highest([i.address for i in l3.values() if i.up])
+
+    def cdp_detail(self, dev: SimDevice) -> str:
+        blocks = []
+        seen: set[tuple[str, str, str]] = set()
+        for a in self.adjacencies(dev, "cdp"):
+            link = (a.local_interface, a.peer, a.peer_interface)
+            if link in seen:
+                continue  # one entry per cable, however many subinterfaces ride on it
+            seen.add(link)
+            xe = a.peer_platform == "cisco_xe"
+            software = (
+                "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), "
+                "Version 17.9.4a, RELEASE SOFTWARE (fc4)"
+                if xe
+                else "Cisco IOS Software, Catalyst 4500 L3 Switch  Software "
+                "(cat4500e-UNIVERSALK9-M), Version 15.2(4)E10, RELEASE SOFTWARE (fc2)"
+            )
+            address = [f"  IP address: {a.peer_address}"] if a.peer_address else []
+            blocks.append(
+                "\n".join(
+                    [
+                        "-------------------------",
+                        f"Device ID: {a.peer_name}",
+                        "Entry address(es): ",
+                        *address,
+                        f"Platform: cisco {a.peer_model.replace(' ', '-')},  "
+                        "Capabilities: Router Switch IGMP ",
+                        f"Interface: {a.local_interface},  "
+                        f"Port ID (outgoing port): {a.peer_interface}",
+                        "Holdtime : 157 sec",
+                        "",
+                        "Version :",
+                        software,
+                        "Technical Support: http://www.cisco.com/techsupport",
+                        "Copyright (c) 1986-2023 by Cisco Systems, Inc.",
+                        "Compiled Thu 24-Aug-23 06:32 by prod_rel_team",
+                        "",
+                        "advertisement version: 2",
+                        "VTP Management Domain: ''",
+                        "Native VLAN: 1",
+                        "Duplex: full",
+                        "Management address(es): ",
+                        *address,
+                        "",
+                    ]
+                )
+            )
+        if not blocks:
+            return ""
+        return "\n".join(blocks) + f"\n\nTotal cdp entries displayed : {len(blocks)}\n"
 
     def ip_interface_brief(self, dev: SimDevice) -> str:
         rows = ["Interface              IP-Address      OK? Method Status                Protocol"]
@@ -631,6 +805,8 @@ class Yamaha(SimPlatform):
             return Reply(self.config_text(dev, tree))
         if cmd == "show ip route":
             return Reply(self.ip_route(dev))
+        if cmd == "show ip ospf neighbor":
+            return Reply(self.ospf_neighbor_table(dev, str.upper))
         if cmd == "show environment":
             return Reply(
                 f"{dev.model} BootROM Ver.1.04\n"
@@ -646,6 +822,25 @@ class Yamaha(SimPlatform):
                 "Inside Temperature(C.): 36\n"
             )
         return Reply("Error: Invalid command name\n")
+
+    def l3_interfaces(self, tree: ConfigTree) -> dict[str, L3]:
+        shut = {m.group(1) for m in tree.top(r"^lan shutdown (\S+)$")}
+        ospf_on = bool(tree.top(r"^ospf use on$"))
+        areas = {m.group(1): ospf_area(m.group(2)) for m in tree.top(r"^ip (\S+) ospf area (\S+)")}
+        out: dict[str, L3] = {}
+        for m in tree.top(r"^ip (\S+) address (\d+\.\d+\.\d+\.\d+/\d+)$"):
+            name = m.group(1)
+            area = areas.get(name) if ospf_on else None
+            out[name] = L3(name, name not in shut, ipaddress.IPv4Interface(m.group(2)), area)
+        return out
+
+    def router_id(self, tree: ConfigTree) -> str | None:
+        if not tree.top(r"^ospf use on$"):
+            return None
+        found = tree.top(r"^ospf router id (\S+)$")
+        if found:
+            return found[-1].group(1)
+        return _highest([i.address for i in self.l3_interfaces(tree).values()])
 
     def routes(self, tree: ConfigTree) -> list[Route]:
         out: list[Route] = []
@@ -818,6 +1013,8 @@ class NecIx(SimPlatform):
             return Reply(self.config_text(dev, tree))
         if matches(cmd, "show ip route"):
             return Reply(self.ip_route(dev))
+        if matches(cmd, "show ip ospf neighbor"):
+            return Reply(self.ospf_neighbor_table(dev, str))
         if matches(cmd, "show version"):
             return Reply(
                 "NEC Portable Internetwork Core Operating System Software\n"
@@ -827,6 +1024,45 @@ class NecIx(SimPlatform):
                 f"{self.hostname(dev)} uptime is {dev.boots} days, 0 hours, 0 minutes\n"
             )
         return Reply(self.error(cmd))
+
+    def l3_interfaces(self, tree: ConfigTree) -> dict[str, L3]:
+        networks: list[tuple[str, int]] = []
+        for node in tree.sections(r"^ip router ospf \d+"):
+            for child in node.children:
+                m = re.match(r"^network (\S+) area (\S+)$", child.text)
+                if m:
+                    networks.append((m.group(1), ospf_area(m.group(2))))
+        out: dict[str, L3] = {}
+        for node in tree.sections(r"^interface "):
+            name = node.text.split()[1]
+            texts = [c.text for c in node.children]
+            addr = None
+            for text in texts:
+                m = re.match(r"^ip address (\d+\.\d+\.\d+\.\d+/\d+)$", text)
+                if m:
+                    addr = ipaddress.IPv4Interface(m.group(1))
+            area = None
+            for where, a in networks:
+                # The network statement names an interface or a prefix holding its address.
+                if where == name or (
+                    "/" in where
+                    and addr is not None
+                    and addr.ip in ipaddress.IPv4Network(where, strict=False)
+                ):
+                    area = a
+                    break
+            out[name] = L3(name, "shutdown" not in texts, addr, area)
+        return out
+
+    def router_id(self, tree: ConfigTree) -> str | None:
+        sections = tree.sections(r"^ip router ospf \d+")
+        if not sections:
+            return None
+        for child in sections[0].children:
+            m = re.match(r"^router-id (\S+)$", child.text)
+            if m:
+                return m.group(1)
+        return _highest([i.address for i in self.l3_interfaces(tree).values() if i.up])
 
     def routes(self, tree: ConfigTree) -> list[Route]:
         out: list[Route] = []

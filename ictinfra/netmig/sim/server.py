@@ -22,6 +22,7 @@ from ictinfra.netmig.errors import SimulatorError
 from ictinfra.netmig.sim.configtree import ConfigTree
 from ictinfra.netmig.sim.device import Session, SimDevice
 from ictinfra.netmig.sim.platforms import PLATFORMS, SimPlatform
+from ictinfra.netmig.sim.topology import Network, Topology
 from ictinfra.render.devices import render_device
 
 LOOPBACK = "127.0.0.1"
@@ -133,11 +134,20 @@ async def _answer(
 class Fleet:
     """Simulated devices on loopback, each on its own port; start/stop are idempotent."""
 
-    def __init__(self, devices: Iterable[SimDevice], host: str = LOOPBACK) -> None:
+    def __init__(
+        self,
+        devices: Iterable[SimDevice],
+        host: str = LOOPBACK,
+        topology: Topology | None = None,
+    ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise SimulatorError(f"the simulator listens on loopback only, not {host}")
         self.host = host
         self.devices: dict[str, SimDevice] = {d.hostname: d for d in devices}
+        if topology is not None:
+            network = Network(topology, self.devices)
+            for dev in self.devices.values():
+                dev.network = network
         self.ports: dict[str, int] = {}
         self.connections: dict[str, set[asyncssh.SSHServerConnection]] = {}
         self._servers: dict[str, asyncssh.SSHAcceptor] = {}
@@ -278,4 +288,8 @@ def sim_device(
 
 
 def inventory_fleet(inv: Inventory, username: str, password: str) -> Fleet:
-    return Fleet(sim_device(inv, d, username, password) for d in inv.devices)
+    """The inventory's devices, cabled as the inventory says (see ``topology``)."""
+    return Fleet(
+        (sim_device(inv, d, username, password) for d in inv.devices),
+        topology=Topology.from_inventory(inv),
+    )
