@@ -50,17 +50,20 @@ def validate(c: Context, inventory: str | None = None) -> None:
     help={
         "inventory": "inventory folder (default: inventory/)",
         "out": "output folder (default: build/)",
+        "jobs": "steps run at once in separate processes (default: one per CPU; 1: serial)",
     }
 )
-def plan(c: Context, inventory: str | None = None, out: str | None = None) -> None:
+def plan(
+    c: Context, inventory: str | None = None, out: str | None = None, jobs: int | None = None
+) -> None:
     """The main job: validate, render and check every artifact, write the report; no device."""
     from ictinfra.inventory import InventoryError
-    from ictinfra.plan import PlanError, run_plan
+    from ictinfra.plan import PlanError, StepCrashError, run_plan
 
     target = Path(out).resolve() if out else DEFAULT_OUT
     try:
-        result = run_plan(_inventory(inventory), target)
-    except (InventoryError, PlanError) as exc:
+        result = run_plan(_inventory(inventory), target, jobs=jobs)
+    except (InventoryError, PlanError, StepCrashError) as exc:
         raise Exit(f"{exc}\nnothing written; {target} is unchanged", code=1) from exc
     print(f"plan: {len(result.artifacts)} artifacts in {result.out}")
     print(f"report: {result.out / 'report' / 'index.html'}")

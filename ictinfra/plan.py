@@ -7,12 +7,19 @@ from any step fails the plan and leaves the previous output folder untouched.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import multiprocessing
+import os
+import pickle
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +50,13 @@ class PlanError(IctinfraError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("plan failed:\n" + "\n".join(problems))
+
+    def __reduce__(self) -> tuple[type[PlanError], tuple[list[str]]]:
+        return (PlanError, (self.problems,))
+
+
+class StepCrashError(IctinfraError):
+    """A step raised an exception that could not be carried back from its process."""
 
 
 def devices_step(inv: Inventory) -> StepOutput:
@@ -115,20 +129,114 @@ class PlanResult:
     seconds: tuple[tuple[str, float], ...] = ()  # per step, for benchmarks; not written
 
 
+def default_jobs() -> int:
+    """Processes for the steps: one per CPU this process may use (1 where fork is missing)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _timed(step: Step, inv: Inventory) -> tuple[StepOutput, float]:
+    start = time.perf_counter()
+    result = step(inv)
+    return result, time.perf_counter() - start
+
+
+def _child(step: Step, inv: Inventory, conn: Connection) -> None:
+    """Run one step in a forked process and send back its output or its exception."""
+    # The parent's event loop (if a step ran there before) comes with a thread pool whose
+    # threads did not survive the fork: reusing it hangs at the first run_in_executor.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        message: tuple[str, Any] = ("ok", _timed(step, inv))
+    except BaseException as exc:  # noqa: BLE001 - carried to the parent, which re-raises it
+        message = ("error", (exc, traceback.format_exc()))
+    try:
+        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        # An exception that cannot be rebuilt is sent as text instead (our own bytes).
+        pickle.loads(payload)  # noqa: S301
+    except Exception:  # noqa: BLE001 - whatever fails to pickle, the text still explains it
+        text = message[1][1] if message[0] == "error" else traceback.format_exc()
+        payload = pickle.dumps(("error", (None, text)))
+    conn.send_bytes(payload)
+    conn.close()
+
+
+def _run_steps(
+    inv: Inventory, steps: Sequence[tuple[str, Step]], jobs: int
+) -> list[tuple[StepOutput, float]]:
+    """Every step's output in the order given; up to ``jobs`` steps at once in forked processes.
+
+    Steps are pure functions of the (frozen) inventory, so a forked child sees exactly what
+    the parent loaded, without pickling it; only the outputs travel back. Results are taken
+    in the given order whatever the finishing order, so the build stays byte-identical.
+    """
+    if jobs <= 1 or len(steps) <= 1:
+        return [_timed(step, inv) for _, step in steps]
+    ctx = multiprocessing.get_context("fork")
+    results: dict[int, tuple[StepOutput, float]] = {}
+    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+    pending = list(range(len(steps)))
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                index = pending.pop(0)
+                receiver, sender = ctx.Pipe(duplex=False)
+                child = ctx.Process(
+                    target=_child, args=(steps[index][1], inv, sender), name=steps[index][0]
+                )
+                child.start()
+                sender.close()
+                running[receiver] = (index, child)
+            ready = set(wait(list(running)))
+            for conn in [c for c in running if c in ready]:
+                index, proc = running.pop(conn)
+                try:
+                    # Bytes from a child this process forked a moment ago.
+                    kind, value = pickle.loads(conn.recv_bytes())  # noqa: S301
+                except EOFError:
+                    proc.join()
+                    name = steps[index][0]
+                    raise StepCrashError(
+                        f"step {name} died (exit code {proc.exitcode}) before answering"
+                    ) from None
+                finally:
+                    conn.close()
+                proc.join()
+                if kind == "error":
+                    exc, text = value
+                    if isinstance(exc, BaseException):
+                        raise exc
+                    raise StepCrashError(f"step {steps[index][0]} failed:\n{text}")
+                results[index] = value
+    finally:
+        for conn, (_, proc) in running.items():
+            proc.kill()
+            proc.join()
+            conn.close()
+    return [results[i] for i in range(len(steps))]
+
+
 def run_plan(
-    inventory_dir: Path, out: Path, steps: tuple[tuple[str, Step], ...] = STEPS
+    inventory_dir: Path,
+    out: Path,
+    steps: tuple[tuple[str, Step], ...] = STEPS,
+    jobs: int | None = None,
 ) -> PlanResult:
-    """Validate the inventory, run every step, write everything to ``out`` at once."""
+    """Validate the inventory, run every step, write everything to ``out`` at once.
+
+    ``jobs`` bounds how many steps run at once (default: one per CPU; 1 runs them in this
+    process, in order).
+    """
     start = time.perf_counter()
     inv = load_inventory(inventory_dir)
     seconds = [("load", time.perf_counter() - start)]
     sections: list[Section] = [summary_section(inv), systems_section(inv)]
     artifacts: dict[str, str | bytes] = {}
     problems: list[str] = []
-    for name, step in steps:
-        start = time.perf_counter()
-        result = step(inv)
-        seconds.append((name, time.perf_counter() - start))
+    outputs = _run_steps(inv, steps, default_jobs() if jobs is None else jobs)
+    for (name, _), (result, took) in zip(steps, outputs, strict=True):
+        seconds.append((name, took))
         problems.extend(
             f"{name}: artifact {path} is written by two steps"
             for path in result.artifacts

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ictinfra.inventory import InventoryError
-from ictinfra.plan import STEPS, PlanError, StepOutput, run_plan
+from ictinfra.plan import STEPS, PlanError, StepCrashError, StepOutput, run_plan
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -105,3 +105,70 @@ def test_two_steps_writing_one_artifact_is_a_problem(
     with pytest.raises(PlanError, match=r"ansible/hosts\.yml is written by two steps"):
         run_plan(minimal_inventory, tmp_path / "out", steps=(*STEPS, ("again", again)))
     assert not (tmp_path / "out").exists()
+
+
+def test_parallel_and_serial_plans_are_byte_identical(
+    minimal_inventory: Path, tmp_path: Path
+) -> None:
+    serial = run_plan(minimal_inventory, tmp_path / "serial", jobs=1)
+    parallel = run_plan(minimal_inventory, tmp_path / "parallel", jobs=3)
+    assert snapshot(tmp_path / "serial") == snapshot(tmp_path / "parallel")
+    assert [name for name, _ in serial.seconds] == [name for name, _ in parallel.seconds]
+
+
+class _Unpicklable(Exception):  # noqa: N818 - a test double for a library's odd exception
+    def __init__(self, a: int, b: int) -> None:  # pickle rebuilds it with one argument: fails
+        super().__init__(f"{a}/{b}")
+
+
+def _raises_value_error(_inv: object) -> StepOutput:
+    raise ValueError("bad zone table")
+
+
+def _raises_unpicklable(_inv: object) -> StepOutput:
+    raise _Unpicklable(1, 2)
+
+
+def _dies(_inv: object) -> StepOutput:
+    import os  # noqa: PLC0415
+
+    os._exit(3)
+
+
+@pytest.mark.parametrize(
+    ("step", "error", "match"),
+    [
+        (_raises_value_error, ValueError, "bad zone table"),
+        (_raises_unpicklable, StepCrashError, r"(?s)step boom failed:.*_Unpicklable: 1/2"),
+        (_dies, StepCrashError, r"step boom died \(exit code 3\)"),
+    ],
+)
+def test_a_step_failing_in_its_process_fails_the_plan_and_writes_nothing(
+    minimal_inventory: Path,
+    tmp_path: Path,
+    step: object,
+    error: type[Exception],
+    match: str,
+) -> None:
+    out, before = _previous_build(tmp_path, minimal_inventory)
+    with pytest.raises(error, match=match):
+        run_plan(minimal_inventory, out, steps=(*STEPS, ("boom", step)), jobs=2)  # type: ignore[arg-type]
+    assert snapshot(out) == before
+    assert no_staging_left(out)
+
+
+def test_a_step_problem_from_a_child_process_is_reported(
+    minimal_inventory: Path, tmp_path: Path
+) -> None:
+    def failing_check(_inv: object) -> StepOutput:
+        return StepOutput(problems=("zone rule broken",))
+
+    with pytest.raises(PlanError, match="check: zone rule broken"):
+        run_plan(minimal_inventory, tmp_path / "o", steps=(("check", failing_check),), jobs=1)
+    with pytest.raises(PlanError, match="check: zone rule broken"):
+        run_plan(
+            minimal_inventory,
+            tmp_path / "o",
+            steps=(("devices", STEPS[0][1]), ("check", failing_check)),
+            jobs=2,
+        )
