@@ -68,7 +68,8 @@ class Facts(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     routes: frozenset[tuple[str, str]]
-    interfaces_up: frozenset[str] = frozenset()
+    interfaces_up: frozenset[str] = frozenset()  # up/up in the interface list (IOS)
+    routed_up: frozenset[str] = frozenset()  # holding a connected route (every platform)
     neighbours: frozenset[Neighbour] = frozenset()
 
 
@@ -89,6 +90,15 @@ def _interface(platform: str, name: str) -> str:
     return name.lower() if platform == "yamaha" else name
 
 
+def _routed(platform: str, rows: list[dict[str, Any]]) -> frozenset[str]:
+    """Interfaces with a connected route: up and addressed, on platforms without a port list."""
+    return frozenset(
+        _interface(platform, str(r["nexthop_if"]))
+        for r in rows
+        if KINDS.get(str(r.get("protocol", ""))) == "connected" and r.get("nexthop_if")
+    )
+
+
 def neighbours_of(platform: str, command: str, rows: list[dict[str, Any]]) -> set[Neighbour]:
     out: set[Neighbour] = set()
     for r in rows:
@@ -104,7 +114,8 @@ def neighbours_of(platform: str, command: str, rows: list[dict[str, Any]]) -> se
 def gather(conn: BaseConnection, platform: str, timeout: float = 30.0) -> Facts:
     drv = net_driver(platform)
     text = str(conn.send_command(drv.route_command, read_timeout=timeout))
-    routes = _routes(parse_show(platform, drv.route_command, text))
+    route_rows = parse_show(platform, drv.route_command, text)
+    routes = _routes(route_rows)
     up: frozenset[str] = frozenset()
     if drv.interface_command is not None:
         brief = str(conn.send_command(drv.interface_command, read_timeout=timeout))
@@ -118,7 +129,12 @@ def gather(conn: BaseConnection, platform: str, timeout: float = 30.0) -> Facts:
     for command in drv.neighbour_commands:
         shown = str(conn.send_command(command, read_timeout=timeout))
         seen |= neighbours_of(platform, command, parse_show(platform, command, shown))
-    return Facts(routes=routes, interfaces_up=up, neighbours=frozenset(seen))
+    return Facts(
+        routes=routes,
+        interfaces_up=up,
+        routed_up=_routed(platform, route_rows),
+        neighbours=frozenset(seen),
+    )
 
 
 def describe(n: Neighbour) -> str:
@@ -158,7 +174,7 @@ class Baseline(BaseModel):
         neighbours = tuple(
             label for key, label in sorted(self.neighbours.items()) if key not in seen
         )
-        interfaces = tuple(sorted(self.interfaces_up - after.interfaces_up))
+        interfaces = tuple(sorted(self.interfaces_up - after.interfaces_up - after.routed_up))
         return neighbours, interfaces
 
 
@@ -185,7 +201,7 @@ def baseline(
     protocols = drv.neighbour_protocols()
     draft = Baseline(hostname=hostname, successors=dict(successors), neighbours={}, source="")
     want: dict[Neighbour, str] = {}
-    up = set(replacement_before.interfaces_up)
+    up = set(replacement_before.interfaces_up | replacement_before.routed_up)
     if predecessor_before is not None:
         for key, seen in draft.canonical(predecessor_before, interface_map).items():
             protocol, _, peer = key
@@ -197,9 +213,12 @@ def baseline(
         old_has_brief = predecessor_platform is not None and (
             net_driver(predecessor_platform).interface_command is not None
         )
+        # Only ports the inventory migrates: others stay behind with the old device. Port
+        # lists are compared between platforms that both have one; routed interfaces always.
+        ports = set(predecessor_before.routed_up)
         if drv.interface_command is not None and old_has_brief:
-            # Only ports the inventory migrates: others stay behind with the old device.
-            up |= {interface_map[i] for i in predecessor_before.interfaces_up if i in interface_map}
+            ports |= predecessor_before.interfaces_up
+        up |= {interface_map[i] for i in ports if i in interface_map}
     for key, seen in draft.canonical(replacement_before).items():
         if key[0] == "cdp" and "cdp" not in speaks.get(key[2], frozenset({"cdp"})):
             continue

@@ -282,7 +282,7 @@ def _predecessor_facts(
         return None, f"predecessor unreachable: {type(exc).__name__}"
     run.note(
         f"predecessor pre-check: {len(facts.neighbours)} neighbours, "
-        f"{len(facts.interfaces_up)} interfaces up"
+        f"{len(facts.interfaces_up | facts.routed_up)} interfaces up"
     )
     return facts, ""
 
@@ -364,7 +364,10 @@ def _device(  # noqa: PLR0911, PLR0915 - one return per way a device can end
                 },
                 reason=why,
             )
-            run.note(f"expect {len(expect.neighbours)} neighbours ({expect.source})")
+            run.note(
+                f"expect {len(expect.neighbours)} neighbours, "
+                f"{len(expect.interfaces_up)} interfaces up ({expect.source})"
+            )
             run.note(f"push {len(plan.remediation)} lines")
             run.push(conn, plan.remediation)
             run.note("pushed")

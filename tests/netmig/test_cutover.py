@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -296,6 +297,36 @@ def test_wrong_ospf_area_in_the_intended_config_rolls_back(
     peers = {(a.protocol, a.peer) for a in core.network.adjacencies("ho-core-01")}
     assert ("ospf", "ho-acc-01") in peers
     assert ("ospf", "ho-acc-11") not in peers
+
+
+def test_interface_shut_in_the_intended_config_rolls_back(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # YAMAHA -> NEC IX: the LGWAN port comes out shut. The device runs exactly that config
+    # and the routes of a shut port are not intended either; the interface check notices
+    # that lan1 was up before the change and its successor port is not.
+    def shut_lan(inv: Inventory, dev: Device, old: str) -> Translation:
+        right = translate_device(inv, dev, old)
+        if dev.hostname != "iga-rt-11":
+            return right
+        wrong = re.sub(
+            r"(interface GigaEthernet0\.0\n(?:  .*\n)*?)  no shutdown",
+            r"\1  shutdown",
+            right.config,
+        )
+        assert wrong != right.config
+        return right.model_copy(update={"config": wrong})
+
+    monkeypatch.setattr(cutover, "translate_device", shut_lan)
+    before = lab.running("iga-rt-11")
+    result = _by_host(lab.run(0, commit=True))["iga-rt-11"]
+    assert result.outcome is Outcome.ROLLED_BACK, result
+    assert result.checks is not None
+    assert result.checks.config_matches
+    assert not result.checks.missing_routes
+    assert result.checks.lost_interfaces == ("GigaEthernet0.0",)
+    assert "interfaces down GigaEthernet0.0" in result.error
+    assert same("nec_ix", lab.running("iga-rt-11"), before)
 
 
 def test_interrupted_wave_resumes_where_it_stopped(lab: Lab) -> None:

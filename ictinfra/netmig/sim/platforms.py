@@ -843,10 +843,12 @@ class Yamaha(SimPlatform):
         return _highest([i.address for i in self.l3_interfaces(tree).values()])
 
     def routes(self, tree: ConfigTree) -> list[Route]:
-        out: list[Route] = []
-        for m in tree.top(r"^ip (lan\d+|loopback\d+|vlan\d+) address (\S+)"):
-            iface = ipaddress.IPv4Interface(m.group(2))
-            out.append(Route(iface.network, "connected", str(iface.ip), m.group(1).upper()))
+        # Every addressed interface that is up (tagged VLANs such as lan1/1 included).
+        out = [
+            Route(l3.address.network, "connected", str(l3.address.ip), l3.name.upper())
+            for l3 in self.l3_interfaces(tree).values()
+            if l3.up and l3.address is not None
+        ]
         for m in tree.top(r"^ip route (\S+) gateway (\S+)(?: weight (\d+))?"):
             prefix = ipaddress.IPv4Network("0.0.0.0/0" if m.group(1) == "default" else m.group(1))
             hop = ipaddress.IPv4Address(m.group(2))
