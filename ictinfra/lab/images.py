@@ -59,6 +59,9 @@ IMAGES: tuple[ImageSpec, ...] = (
         "systemd", "python", "systemd as PID 1 and the baseline packages: roles with services"
     ),
     ImageSpec("gateway", "python", "nftables: isolation gateways (run with NET_ADMIN)"),
+    ImageSpec(
+        "isolation-services", "systemd", "Squid and xrdp: web_proxy and virtual_browser roles"
+    ),
 )
 IMAGES_BY_NAME = {spec.name: spec for spec in IMAGES}
 
