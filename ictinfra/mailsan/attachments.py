@@ -25,6 +25,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, UnidentifiedImageError
 
+from ictinfra.mailsan import office
 from ictinfra.mailsan.policy import ALWAYS_REMOVED, SanitisePolicy
 from ictinfra.mailsan.records import Action, Deliverable, ObjectRecord, sha256
 from ictinfra.mailsan.text import clean_filename, decode_bytes, html_to_text, neutralise_links
@@ -161,9 +162,27 @@ def process(  # noqa: PLR0911, PLR0912 - one flat dispatch over true types reads
     if mime.startswith(OFFICE_PREFIXES):
         active = _office_active_content(data, mime)
         if active:
+            # Fail closed: macro-bearing documents are the classic carrier, so they are
+            # not even handed to LibreOffice; the original stays in the quarantine.
             return done(Action.REMOVED, f"Office document with {active}")
-        # Office → PDF needs LibreOffice in a separate worker; without it, fail closed.
-        return done(Action.REMOVED, "Office document: no safe converter configured")
+        if not policy.allows(mime):
+            return done(Action.REMOVED, f"type {mime} is not on the allow-list")
+        if not policy.convert_office or office.soffice() is None or mime not in office.SUFFIXES:
+            return done(Action.REMOVED, "Office document: no safe converter configured")
+        try:
+            pdf = office.to_pdf(data, mime, policy.office_timeout)
+            result, reason = _pdf(pdf, f"{PurePosixPath(path).name}.pdf", policy)
+        except office.OfficeError as exc:
+            return done(Action.REMOVED, f"Office document could not be converted: {exc}")
+        except _Unsafe as exc:
+            return done(exc.action, f"Office document converted to PDF, then {exc.reason}")
+        except Exception as exc:  # noqa: BLE001 - a renderer failure on hostile output removes it
+            return done(Action.REMOVED, f"could not be processed ({type(exc).__name__})")
+        if result is None:
+            return done(Action.REMOVED, reason)
+        return done(
+            Action.CONVERTED, f"Office document printed to PDF (LibreOffice); {reason}", result
+        )
     if not policy.allows(mime):
         return done(Action.REMOVED, f"type {mime} is not on the allow-list")
     name = PurePosixPath(path).name

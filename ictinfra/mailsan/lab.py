@@ -48,8 +48,9 @@ def filter_vars(
     policy: SanitisePolicy,
     concurrency: int = 10,
     host: str = "127.0.0.1",
+    message_time_limit: float = 120.0,
 ) -> dict[str, Any]:
-    """Template variables for the filter fragments."""
+    """Template variables for the filter fragments (both modes)."""
     return {
         "mailsan_filter_host": host,
         "mailsan_filter_port": filter_port,
@@ -61,6 +62,11 @@ def filter_vars(
         # Sanitised mail carries converted attachments and notices: allow some growth.
         "mailsan_reinject_size_limit": policy.max_message_bytes * 2,
         "mailsan_data_done_timeout": "600s",
+        # milter mode: Postfix waits this long at end-of-message, more than the
+        # sanitiser's own per-message limit (which then holds the message).
+        "mailsan_milter_connect_timeout": "10s",
+        "mailsan_milter_command_timeout": "30s",
+        "mailsan_milter_content_timeout": f"{int(message_time_limit) + 60}s",
     }
 
 
@@ -89,8 +95,13 @@ class PostfixLab:
     root: Path
     policy: SanitisePolicy
     filter_port: int | None = None
+    mode: str = "milter"  # or "content_filter" (FilterConfig.mode)
     domain: str = "lgwan.lab.invalid"
     retry_seconds: int = 2
+    # An upstream MTA: relays everything to 127.0.0.1:relay_port (another lab) and retries
+    # on 4xx and dropped connections as any MTA does; delivers nothing itself.
+    relay_port: int | None = None
+    hostname: str = "mx.lab.invalid"
     smtp_port: int = field(default_factory=free_port)
     reinject_port: int = field(default_factory=free_port)
 
@@ -113,13 +124,15 @@ class PostfixLab:
                 folder.chmod(mode | 0o011)
         values: dict[str, Any] = {
             "lab_dir": str(self.root),
-            "lab_hostname": "mx.lab.invalid",
+            "lab_hostname": self.hostname,
+            "lab_relay_port": self.relay_port or 0,
             "lab_domain": self.domain,
             "lab_uid": nobody.pw_uid,
             "lab_gid": nobody.pw_gid,
             "lab_retry_seconds": self.retry_seconds,
             "lab_smtp_port": self.smtp_port,
             "lab_filter": self.filter_port is not None,
+            "lab_mode": self.mode,
             **filter_vars(
                 filter_port=self.filter_port or 0,
                 reinject_port=self.reinject_port,
@@ -151,7 +164,7 @@ class PostfixLab:
         if started.returncode != 0:
             raise MailsanError(f"postfix start failed: {started.stdout.strip()}")
         wait_port(self.smtp_port)
-        if self.filter_port is not None:
+        if self.filter_port is not None and self.mode == "content_filter":
             wait_port(self.reinject_port)
 
     def stop(self) -> None:
@@ -245,25 +258,36 @@ def render_gateway(
     filter_port: int = 10025,
     reinject_port: int = 10026,
     workers: int = 2,
+    mode: str = "milter",
+    message_time_limit: float = 120.0,
 ) -> dict[str, str]:
     """What a mail gateway needs, from the inventory's policy: the Postfix fragments (to
-    append to main.cf and master.cf) and the filter's configuration (JSON)."""
+    append to main.cf and master.cf) and the filter's configuration (JSON). ``mode``:
+    "milter" (default: smtpd_milters, nothing in master.cf) or "content_filter"."""
+    if mode not in ("milter", "content_filter"):
+        raise MailsanError(f"unknown filter mode {mode!r}")
     env = templates()
     values = filter_vars(
         filter_port=filter_port,
         reinject_port=reinject_port,
         policy=policy,
         concurrency=max(2, workers * 2),
+        message_time_limit=message_time_limit,
     )
-    config = FilterConfig(
-        listen_port=filter_port,
-        reinject_port=reinject_port,
-        workers=workers,
-        quarantine_dir=quarantine_dir,
-        policy=policy,
+    config = FilterConfig.model_validate(
+        {
+            "listen_port": filter_port,
+            "reinject_port": reinject_port,
+            "workers": workers,
+            "quarantine_dir": quarantine_dir,
+            "policy": policy,
+            "mode": mode,
+            "message_time_limit": message_time_limit,
+        }
     )
+    prefix = "postfix-milter" if mode == "milter" else "postfix-filter"
     return {
-        "main.cf.fragment": env.get_template("postfix-filter-main.cf.j2").render(values),
-        "master.cf.fragment": env.get_template("postfix-filter-master.cf.j2").render(values),
+        "main.cf.fragment": env.get_template(f"{prefix}-main.cf.j2").render(values),
+        "master.cf.fragment": env.get_template(f"{prefix}-master.cf.j2").render(values),
         "mailsan-filter.json": config.model_dump_json(indent=2) + "\n",
     }

@@ -55,6 +55,11 @@ class SanitisePolicy(BaseModel):
     max_mime_depth: Annotated[int, Field(ge=1)] = 20
     max_parts: Annotated[int, Field(ge=1)] = 500
     pdf_render_scale: Annotated[float, Field(gt=0, le=4)] = 1.5
+    # Office documents on the allow-list (and free of macros/embedded objects) are printed
+    # to PDF by LibreOffice, then rendered like any PDF; off, or without LibreOffice
+    # installed, they are removed (fail closed).
+    convert_office: bool = True
+    office_timeout: Annotated[float, Field(gt=0, le=600)] = 60.0
     quarantine_key: SecretRef = SecretRef(env="ICTINFRA_QUARANTINE_KEY")
     approvers: tuple[str, ...] = ()
     contact: str = "情報政策課 (ICT policy division)"

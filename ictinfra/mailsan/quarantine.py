@@ -4,8 +4,10 @@ Layout under the root folder:
   segments/<day>-<pid>-<n>.seg
                       the originals as received, appended: per entry MAGIC ‖ id ‖ length ‖
                       nonce ‖ AES-256-GCM ciphertext (id as AAD). Appending to an open
-                      segment needs one fdatasync per message where a file per message needs
-                      two fsyncs (file and folder): the disk's latency is the filter's cost.
+                      segment needs one fdatasync where a file per message needs two
+                      fsyncs (file and folder), and one fdatasync covers every message
+                      stored since the last one (group commit): the disk's latency is paid
+                      once per batch of concurrent messages, not once per message.
   records/<id>.json   the message's audit record (metadata only, rewritten atomically)
   delivered/<id>      empty marker: the sanitised message was handed back to Postfix
   audit.jsonl         one line per event: stored, sanitised, delivered, per removed object,
@@ -26,6 +28,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -108,34 +111,81 @@ def message_id(raw: bytes, envelope_from: str, envelope_to: Sequence[str]) -> st
 
 
 class Durable:
-    """fdatasync of a stored original running in a thread: it releases the GIL, so
-    sanitising overlaps the disk's latency. ``wait()`` before anything leaves."""
+    """A stored original on its way to the disk. ``wait()`` returns once it is there
+    (raises QuarantineError if it cannot be); call it before anything leaves the filter."""
 
-    def __init__(self, fd: int | None = None, folder: Path | None = None) -> None:
-        self._error: OSError | None = None
-        self._thread: threading.Thread | None = None
-        if fd is not None:
-            self._thread = threading.Thread(target=self._sync, args=(fd, folder), daemon=True)
-            self._thread.start()
-
-    def _sync(self, fd: int, folder: Path | None) -> None:
-        try:
-            os.fdatasync(fd)
-            if folder is not None:  # a new segment: its folder entry must be durable too
-                dir_fd = os.open(folder, os.O_RDONLY)
-                try:
-                    os.fsync(dir_fd)
-                finally:
-                    os.close(dir_fd)
-        except OSError as exc:
-            self._error = exc
+    def __init__(self, ticket: _Ticket | None = None) -> None:
+        self._ticket = ticket
 
     def wait(self) -> None:
         """Return once the original is on disk; raise QuarantineError if it is not."""
-        if self._thread is not None:
-            self._thread.join()
-        if self._error is not None:
-            raise QuarantineError(f"original not stored durably: {self._error}") from self._error
+        if self._ticket is None:
+            return
+        self._ticket.done.wait()
+        if self._ticket.error is not None:
+            error = self._ticket.error
+            raise QuarantineError(f"original not stored durably: {error}") from error
+
+
+@dataclass
+class _Ticket:
+    fd: int
+    folder: Path | None
+    done: threading.Event = field(default_factory=threading.Event)
+    error: OSError | None = None
+
+
+class _GroupSync:
+    """Group commit: one thread runs fdatasync for every original written since its last
+    sync, so N messages stored concurrently cost one disk flush, not N. A ticket is only
+    released by a sync that started after its write (the flush covers it)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._queue: list[_Ticket] = []
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.syncs = 0
+
+    def request(self, fd: int, folder: Path | None) -> _Ticket:
+        ticket = _Ticket(fd, folder)
+        with self._cond:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                # After a fork the thread does not exist in the child: start one there.
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, daemon=True, name="fsync")
+                self._thread.start()
+            self._queue.append(ticket)
+            self._cond.notify()
+        return ticket
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                batch, self._queue = self._queue, []
+            errors: dict[int | str, OSError] = {}
+            for fd in {t.fd for t in batch}:
+                try:
+                    os.fdatasync(fd)
+                except OSError as exc:
+                    errors[fd] = exc
+            for folder in {t.folder for t in batch if t.folder is not None}:
+                try:  # a new segment: its folder entry must be durable too
+                    dir_fd = os.open(folder, os.O_RDONLY)
+                    try:
+                        os.fsync(dir_fd)
+                    finally:
+                        os.close(dir_fd)
+                except OSError as exc:
+                    errors[str(folder)] = exc
+            self.syncs += 1
+            for ticket in batch:
+                ticket.error = errors.get(ticket.fd) or (
+                    errors.get(str(ticket.folder)) if ticket.folder else None
+                )
+                ticket.done.set()
 
 
 class _Segment:
@@ -207,6 +257,7 @@ class Quarantine:
         for sub in ("segments", "records", "delivered"):
             (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         self._segment = _Segment(root / "segments")
+        self._sync = _GroupSync()
 
     # --- storing ---------------------------------------------------------------------
 
@@ -256,7 +307,7 @@ class Quarantine:
         # cut loses it: no fsync.
         self._write_record(record, durable=False)
         self._event("stored", ident, size=record.size, sha256=record.sha256, segment=name)
-        return record, Durable(fd, self.root / "segments" if fresh else None)
+        return record, Durable(self._sync.request(fd, self.root / "segments" if fresh else None))
 
     def record_result(
         self, stored: QuarantineRecord, result: SanitiseResult, subject: str | None

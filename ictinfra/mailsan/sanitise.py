@@ -7,7 +7,9 @@ the message is held back, and the result says so.
 
 from __future__ import annotations
 
+import base64
 import email.policy
+import re
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -245,7 +247,14 @@ def _notice(state: _State, quarantine_id: str | None, verdict: Verdict) -> str:
     if not lines and verdict is Verdict.DELIVER:
         return ""
     ident = quarantine_id or "(offline)"
-    if verdict is Verdict.HOLD:
+    encrypted = any(r.action is Action.HELD and "encrypted" in r.reason for r in records)
+    if verdict is Verdict.HOLD and not encrypted:
+        head = [
+            "【メール無害化: 保留】このメールは安全に無害化できなかったため、配送を保留しました。",
+            "[Mail sanitisation: HELD] This message could not be made harmless in time or at",
+            "all, so it was held back and not delivered.",
+        ]
+    elif verdict is Verdict.HOLD:
         head = [
             "【メール無害化: 保留】暗号化された添付ファイル(パスワード付きZIP等)を含むため、",
             "このメールの配送を保留しました。内容を確認できないためです。",
@@ -326,21 +335,6 @@ def sanitise(
         src = None
     verdict = Verdict.HOLD if state.outcome.held else Verdict.DELIVER
     notice = _notice(state, quarantine_id, verdict)
-    if verdict is Verdict.HOLD:
-        out = _held_message(src, state, notice)
-    else:
-        assert src is not None  # noqa: S101 - a parse failure always holds
-        out = EmailMessage(policy=POLICY)
-        _copy_headers(src, out, state)
-        body = "\n\n".join(s.strip("\n") for s in state.sections if s.strip())
-        parts = [notice] if notice else []
-        parts.append(body)
-        if state.links:
-            listing = "\n".join(f"[{i}] {link}" for i, link in enumerate(state.links, 1))
-            parts.append("リンク一覧(クリック不可) / Links (not clickable):\n" + listing)
-        _set_text(out, "\n\n".join(p for p in parts if p) + "\n")
-        for item in state.outcome.deliver:
-            _attach(out, item)
     provisional = SanitiseResult(
         verdict=verdict,
         message=b"",
@@ -350,6 +344,28 @@ def sanitise(
         notice=notice,
         defects=tuple(state.defects),
     )
+    text = ""
+    if verdict is Verdict.DELIVER:
+        body = "\n\n".join(s.strip("\n") for s in state.sections if s.strip())
+        parts = [notice] if notice else []
+        parts.append(body)
+        if state.links:
+            listing = "\n".join(f"[{i}] {link}" for i, link in enumerate(state.links, 1))
+            parts.append("リンク一覧(クリック不可) / Links (not clickable):\n" + listing)
+        text = "\n\n".join(p for p in parts if p) + "\n"
+        if not state.outcome.deliver and src is not None:
+            fast = _serialise_text_only(src, text, provisional.summary, quarantine_id)
+            if fast is not None:
+                return provisional.model_copy(update={"message": fast})
+    if verdict is Verdict.HOLD:
+        out = _held_message(src, state, notice)
+    else:
+        assert src is not None  # noqa: S101 - a parse failure always holds
+        out = EmailMessage(policy=POLICY)
+        _copy_headers(src, out, state)
+        _set_text(out, text)
+        for item in state.outcome.deliver:
+            _attach(out, item)
     if HEADER in out:
         del out[HEADER]
     out[HEADER] = provisional.summary
@@ -364,6 +380,108 @@ def sanitise(
             update={"defects": (*provisional.defects, f"re-serialised ({type(exc).__name__})")}
         )
     return provisional.model_copy(update={"message": data})
+
+
+_CLEAN_HEADER = re.compile(r"[!-9;-~]+")  # a field name: printable ASCII but ':'
+
+
+def _serialise_text_only(
+    src: Message, text: str, summary: str, quarantine_id: str | None
+) -> bytes | None:
+    """The delivered message when it is one text part and every header is plain ASCII:
+    the headers are copied as received (what ``_copy_headers`` would decode and re-encode
+    to the same meaning) and the body written directly, without the email package's
+    header objects, which cost most of a small message's time. None: take the slow path."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for name, raw in src.raw_items():
+        lower = name.lower()
+        if lower.startswith(_DROP_HEADERS):
+            continue
+        value = str(raw)
+        if not (value.isascii() and _CLEAN_HEADER.fullmatch(name)) or "\0" in value:
+            return None
+        if lower in _ADDRESS_HEADERS and lower in seen:
+            return None  # repeated To/Cc are merged by the slow path
+        seen.add(lower)
+        folded = "\r\n".join(
+            line for line in value.replace("\r\n", "\n").split("\n") if line.strip()
+        )
+        if len(name) + len(folded) > 4000 or any(len(x) > 900 for x in folded.split("\r\n")):
+            return None  # over-long lines: let the email package fold them
+        lines.append(f"{name}: {folded.lstrip()}" if folded else f"{name}:")
+    lines += [
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        f"{HEADER}: {summary}",
+    ]
+    if quarantine_id:
+        lines.append(f"{ID_HEADER}: {quarantine_id}")
+    encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + encoded
+
+
+_CONTENT_TYPE = re.compile(rb"(?im)^content-(?:type|disposition)[ \t]*:(.*(?:\r?\n[ \t].*)*)")
+
+
+def plain_text_only(raw: bytes) -> bool:
+    """True when the top-level part is text/plain (or untyped) and not an attachment:
+    a look at the header block only, for deciding how to run the sanitiser."""
+    end = raw.find(b"\r\n\r\n")
+    head = raw[: end if end >= 0 else 65536][:65536]
+    for match in _CONTENT_TYPE.finditer(head):
+        field = match.group(0).lower()
+        value = match.group(1).strip().lower()
+        if field.startswith(b"content-disposition"):
+            if value.startswith(b"attachment") or b"filename" in value:
+                return False
+        elif not value.startswith(b"text/plain"):
+            return False
+    return True
+
+
+def held_result(
+    raw: bytes, policy: SanitisePolicy, *, quarantine_id: str | None, reason: str
+) -> SanitiseResult:
+    """The message held back with a notice when it could not be sanitised at all (the
+    converter ran out of time or died): only its headers are read, and those safely."""
+    state = _State(policy)
+    record = ObjectRecord(
+        path="message",
+        declared_type=None,
+        true_type="message/rfc822",
+        size=len(raw),
+        sha256=sha256(raw),
+        action=Action.HELD,
+        reason=reason,
+    )
+    state.outcome.records.append(record)
+    try:
+        src: Message | None = BytesParser(policy=email.policy.compat32).parsebytes(
+            raw, headersonly=True
+        )
+    except Exception:  # noqa: BLE001 - the notice is sent without the original's headers
+        src = None
+    notice = _notice(state, quarantine_id, Verdict.HOLD)
+    out = _held_message(src, state, notice)
+    result = SanitiseResult(
+        verdict=Verdict.HOLD,
+        message=b"",
+        objects=(record,),
+        body_actions=(),
+        links=(),
+        notice=notice,
+        defects=tuple(state.defects),
+    )
+    out[HEADER] = result.summary
+    if quarantine_id:
+        out[ID_HEADER] = quarantine_id
+    try:
+        data = out.as_bytes(policy=POLICY)
+    except (UnicodeError, ValueError, TypeError, IndexError, AttributeError):
+        data = _serialise_defensively(out)
+    return result.model_copy(update={"message": data})
 
 
 def _serialise_defensively(msg: EmailMessage) -> bytes:

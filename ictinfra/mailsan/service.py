@@ -1,15 +1,22 @@
-"""The filter service: Postfix's after-queue content filter, several worker processes.
+"""The filter service: several worker processes in front of (milter) or behind Postfix.
 
-Postfix hands each message to ``scan:[host]:port`` (this service); a worker stores the
-original in the quarantine (fsynced), sanitises it, re-injects the result into Postfix's
-second smtpd and only then answers 250. Any failure answers 451, so Postfix keeps the
-message and retries: nothing is acknowledged before it is stored and re-injected. A
-message retried after a crash is recognised by its quarantine id and not delivered twice,
-except in one window the after-queue design cannot close: a worker killed after the
-re-injection smtpd has taken the sanitised copy (end of DATA, Postfix's own fsync) but
-before the delivered mark is written. Each such kill can deliver one message twice;
-nothing is ever lost. A milter, which changes the message inside the one SMTP
-transaction, has no such window (see the report in the issue).
+Two modes, one configuration (``FilterConfig.mode``):
+
+``milter`` (the default): a before-queue Sendmail milter (``ictinfra.mailsan.milter``).
+Postfix's smtpd streams each message to a worker; at end-of-message the worker stores the
+original in the quarantine (encrypted, fdatasync'ed with every other message stored
+meanwhile: group commit), sanitises it (in a converter child under a time limit,
+``ictinfra.mailsan.converter``), and answers with the edits that turn the received message
+into the sanitised one, then ACCEPT. Postfix queues the result only then, in its one
+queue; the sender gets 250 only after that. Any failure, a dead worker or Postfix's
+milter timeout answers 4xx (``milter_default_action = tempfail``): the sending MTA keeps
+the message and retries. There is no second queue, so no window in which a message can be
+delivered twice.
+
+``content_filter``: the earlier after-queue design (``content_filter = scan:...``): a
+worker stores, sanitises, re-injects into Postfix's second smtpd and only then answers
+250. It queues twice and a worker killed after the re-injection but before its 250 makes
+Postfix deliver that message twice; kept for sites that cannot run milters.
 
 The parent binds the listening socket once and forks the workers, which all accept on it
 (the kernel hands each connection to an idle worker); a dead worker is replaced.
@@ -28,13 +35,17 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from email.parser import BytesHeaderParser
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import BaseModel, ConfigDict, Field
 
+from ictinfra.mailsan import milter
+from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.errors import ReinjectionError
 from ictinfra.mailsan.policy import SanitisePolicy
 from ictinfra.mailsan.quarantine import Quarantine, load_key
@@ -59,6 +70,12 @@ class FilterConfig(BaseModel):
     policy: SanitisePolicy
     hostname: str = "mailsan.localdomain"
     reinject_timeout: float = 60.0
+    # milter (before-queue, the default) or content_filter (after-queue, re-injection).
+    mode: Literal["milter", "content_filter"] = "milter"
+    # A message whose conversion takes longer is held back with a notice (converter.py).
+    message_time_limit: float = Field(default=120.0, gt=0, le=3600)
+    # Converter children per worker (each runs one conversion at a time).
+    converters: int = Field(default=1, ge=1, le=16)
 
 
 def reinject(
@@ -176,6 +193,68 @@ class FilterHandler:
         return f"250 2.0.0 {result.verdict.value} {record.id}"
 
 
+class MilterHandler:
+    """End-of-message in milter mode: store, sanitise, answer with the edits."""
+
+    def __init__(
+        self, config: FilterConfig, quarantine: Quarantine, converters: Converters
+    ) -> None:
+        self.config = config
+        self.quarantine = quarantine
+        self.converters = converters
+        # Blocking waits (converter answers, group-commit tickets) run here; one thread
+        # per message in flight at most, as many as Postfix opens connections.
+        self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="mailsan")
+
+    async def on_message(
+        self,
+        msg: milter.Message,
+        leading_space: bool,  # noqa: FBT001 - the protocol's callback signature
+    ) -> milter.Answer:
+        loop = asyncio.get_running_loop()
+        raw = msg.raw(leading_space=leading_space)
+        record, durable = self.quarantine.store_begin(raw, msg.mail_from, msg.rcpt_to)
+        if self.converters.inline(raw):
+            result = self.converters.run(raw, record.id)
+        else:
+            result = await loop.run_in_executor(self.pool, self.converters.run, raw, record.id)
+        await loop.run_in_executor(self.pool, durable.wait)  # stored before anything leaves
+        subject = next((v for n, v in msg.headers if n.lower() == b"subject"), None)
+        self.quarantine.record_result(
+            record,
+            result,
+            decode_header_value(subject.decode("utf-8", "surrogateescape").strip())
+            if subject is not None
+            else None,
+        )
+        replies = milter.edits(msg.headers, result.message, leading_space=leading_space)
+        if result.verdict is not Verdict.DELIVER:
+            # A held message's notice goes out with the null sender: it can never bounce.
+            replies.insert(0, milter.packet(milter.CHGFROM, b"<>\0"))
+        replies.append(milter.packet(milter.ACCEPT))
+        ident = record.id
+        return replies, lambda: self.quarantine.mark_delivered(ident)
+
+
+def _milter_worker(config: FilterConfig, sock: socket.socket, key: bytes) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    converters = Converters(config.policy, config.message_time_limit, config.converters)
+    handler = MilterHandler(config, Quarantine(config.quarantine_dir, key), converters)
+    limit = config.policy.max_message_bytes + 1024 * 1024
+    loop = asyncio.new_event_loop()
+
+    def factory() -> milter.MilterProtocol:
+        return milter.MilterProtocol(handler.on_message, limit)
+
+    server = loop.run_until_complete(loop.create_server(factory, sock=sock))
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+        converters.close()
+
+
 def _worker(config: FilterConfig, sock: socket.socket, key: bytes) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -215,9 +294,8 @@ class Supervisor:
         self.stopping = False
 
     def spawn(self) -> None:
-        proc = self.ctx.Process(
-            target=_worker, args=(self.config, self.sock, self.key), daemon=True
-        )
+        target = _milter_worker if self.config.mode == "milter" else _worker
+        proc = self.ctx.Process(target=target, args=(self.config, self.sock, self.key))
         proc.start()
         self.procs.append(proc)
 
@@ -229,7 +307,12 @@ class Supervisor:
         signal.signal(signal.SIGINT, stop)
         for _ in range(self.config.workers):
             self.spawn()
-        log.info("filter on %s:%d, %d workers", *self.sock.getsockname()[:2], self.config.workers)
+        log.info(
+            "%s on %s:%d, %d workers",
+            self.config.mode,
+            *self.sock.getsockname()[:2],
+            self.config.workers,
+        )
         while not self.stopping:
             time.sleep(0.2)
             for proc in list(self.procs):

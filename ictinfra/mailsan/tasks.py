@@ -149,6 +149,7 @@ def serve(c: Context, config: str) -> None:
         "quarantine": "quarantine folder on the gateway (default: $ICTINFRA_QUARANTINE_DIR)",
         "workers": "filter worker processes",
         "inventory": "inventory folder (default: inventory/)",
+        "mode": "milter (default: before-queue) or content_filter (after-queue)",
     }
 )
 def render(
@@ -157,6 +158,7 @@ def render(
     quarantine: str | None = None,
     workers: int = 2,
     inventory: str | None = None,
+    mode: str = "milter",
 ) -> None:
     """Write the Postfix fragments and the filter configuration the mail policy implies."""
     from ictinfra.mailsan.lab import render_gateway
@@ -165,11 +167,17 @@ def render(
 
     policy = SanitisePolicy.from_mail_policy(_policy(inventory))
     target = Path(out) if out else ROOT / "build" / "mail"
-    files = render_gateway(
-        policy,
-        quarantine_dir=Path(quarantine) if quarantine else DEFAULT_QUARANTINE,
-        workers=workers,
-    )
+    from ictinfra.mailsan.errors import MailsanError
+
+    try:
+        files = render_gateway(
+            policy,
+            quarantine_dir=Path(quarantine) if quarantine else DEFAULT_QUARANTINE,
+            workers=workers,
+            mode=mode,
+        )
+    except MailsanError as exc:
+        raise Exit(str(exc), code=2) from exc
     for name, text in files.items():
         write_atomic(target / name, text)
         print(target / name)

@@ -161,3 +161,64 @@ def encrypted_docx() -> bytes:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(docx())).encrypt("password", out)
     return out.getvalue()
+
+
+def slow_pdf(strokes: int) -> bytes:
+    """A one-page PDF whose content stream draws ``strokes`` lines: small to send, slow
+    to render (about 0.2 ms per stroke with pypdfium2 here), as a hostile PDF would be."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(600, 800))
+    content = b"0.5 w " + b"".join(
+        b"%d %d m %d %d l S " % (i % 600, i % 797, (i * 7) % 600, (i * 13) % 800)
+        for i in range(strokes)
+    )
+    pdf.pages[0].Contents = pdf.make_stream(content)
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def word_document(text: str = JAPANESE) -> bytes:
+    """A .docx written by python-docx (heading, paragraph, table), as Word files are."""
+    import docx  # noqa: PLC0415 - test-data helper
+
+    document = docx.Document()
+    document.add_heading("会議資料", level=1)
+    document.add_paragraph(text + " https://example.com/agenda")
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in enumerate(table.rows):
+        for col, cell in enumerate(cells.cells):
+            cell.text = f"項目 {row}-{col}"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def spreadsheet() -> bytes:
+    """A .xlsx written by openpyxl (values and a formula)."""
+    import openpyxl  # noqa: PLC0415 - test-data helper
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "予算"
+    for row in range(1, 11):
+        sheet.cell(row=row, column=1, value=f"事業 {row}")
+        sheet.cell(row=row, column=2, value=row * 1000)
+    sheet["B11"] = "=SUM(B1:B10)"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def presentation() -> bytes:
+    """A .pptx written by python-pptx (a title slide)."""
+    import pptx  # noqa: PLC0415 - test-data helper
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    slide.shapes.title.text = "説明会"
+    slide.placeholders[1].text = "令和の情報基盤"
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()

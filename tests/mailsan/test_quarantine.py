@@ -175,36 +175,70 @@ def test_release_task_refuses_unauthorised_and_audits(
     assert _audit(quarantine)[-1]["event"] == "release-refused"
 
 
-def test_render_task_writes_fragments_from_the_inventory(
-    minimal_inventory: Path, tmp_path: Path
-) -> None:
-    out = tmp_path / "mail"
-    subprocess.run(
+def _render(inventory: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             str(ROOT / "inv"),
             "mail.render",
             "--inventory",
-            str(minimal_inventory),
+            str(inventory),
             "--out",
             str(out),
             "--quarantine",
             "/srv/quarantine",
             "--workers",
             "3",
+            *extra,
         ],
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
         cwd=ROOT,
     )
+
+
+def test_render_task_writes_fragments_from_the_inventory(
+    minimal_inventory: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "mail"
+    assert _render(minimal_inventory, out).returncode == 0
     main_cf = (out / "main.cf.fragment").read_text()
-    assert "content_filter = scan:[127.0.0.1]:10025" in main_cf
+    # The default: a before-queue milter, failures answered 4xx, nothing in master.cf.
+    assert "smtpd_milters = inet:127.0.0.1:10025" in main_cf
+    assert "milter_default_action = tempfail" in main_cf
+    assert "milter_content_timeout = 180s" in main_cf  # the 120 s limit plus a margin
+    assert "content_filter" not in main_cf
     assert f"message_size_limit = {50 * 1024 * 1024}" in main_cf
-    assert "127.0.0.1:10026 inet" in (out / "master.cf.fragment").read_text()
+    assert " inet " not in (out / "master.cf.fragment").read_text()
     config = FilterConfig.model_validate_json((out / "mailsan-filter.json").read_text())
+    assert config.mode == "milter"
     assert config.workers == 3
     assert config.policy.allowed_types == ("application/pdf", "text/plain")
     assert config.policy.approvers == ("admin01",)
     assert "ICTINFRA_QUARANTINE_KEY" in (out / "mailsan-filter.json").read_text()
+    # The after-queue alternative, and a mode that does not exist.
+    cf = tmp_path / "cf"
+    assert _render(minimal_inventory, cf, "--mode", "content_filter").returncode == 0
+    assert "content_filter = scan:[127.0.0.1]:10025" in (cf / "main.cf.fragment").read_text()
+    assert "127.0.0.1:10026 inet" in (cf / "master.cf.fragment").read_text()
+    config = FilterConfig.model_validate_json((cf / "mailsan-filter.json").read_text())
+    assert config.mode == "content_filter"
+    bad = _render(minimal_inventory, tmp_path / "bad", "--mode", "proxy")
+    assert bad.returncode == 2
+    assert "unknown filter mode" in bad.stderr
+
+
+def test_filter_config_written_before_the_milter_still_loads() -> None:
+    # A role-written JSON of the after-queue era (no mode field) stays loadable.
+    old = {
+        "listen_port": 10025,
+        "reinject_port": 10026,
+        "workers": 2,
+        "quarantine_dir": "/srv/q",
+        "policy": {"allowed_types": ["text/plain"]},
+    }
+    config = FilterConfig.model_validate(old)
+    assert (config.mode, config.message_time_limit, config.converters) == ("milter", 120.0, 1)
 
 
 def test_purge_removes_old_originals_and_keeps_the_trail(quarantine: Quarantine) -> None:

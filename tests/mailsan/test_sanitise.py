@@ -168,11 +168,22 @@ def test_office_with_macros_removed_by_content_not_name() -> None:
 
 
 def test_clean_office_document_fails_closed_without_converter() -> None:
-    result = sanitise(compose.with_attachment(compose.docx(), "議事録.docx"), DEFAULT_POLICY)
-    (rec,) = result.objects
-    assert (
-        rec.true_type == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    raw = compose.with_attachment(compose.docx(), "議事録.docx")
+    # Not on the allow-list (DEFAULT_POLICY lists no Office type): removed.
+    (rec,) = sanitise(raw, DEFAULT_POLICY).objects
+    assert rec.true_type == docx_type
+    assert rec.action is Action.REMOVED
+    assert "allow-list" in rec.reason
+    # On the allow-list but conversion switched off: removed, never passed through.
+    allowed = DEFAULT_POLICY.model_copy(
+        update={
+            "allowed_types": (*DEFAULT_POLICY.allowed_types, docx_type),
+            "convert_office": False,
+        }
     )
+    result = sanitise(raw, allowed)
+    (rec,) = result.objects
     assert rec.action is Action.REMOVED
     assert "no safe converter" in rec.reason
     assert "議事録.docx" in body_text(result.message)

@@ -1,0 +1,128 @@
+"""Sanitising under a time limit, in a child process that can be killed.
+
+A hostile PDF, image or Office file can make a converter run for ever (or crash it). The
+filter worker never converts in its own process: it hands the message to a converter
+child (its own process group, so LibreOffice started by it dies with it) and waits at most
+``time_limit`` seconds. On timeout or crash the child's whole group is SIGKILLed and a new
+child started, and the message is HELD with a notice to the recipient (the original is
+already in the quarantine, so nothing is lost and an approver can release it). Holding,
+not a temporary failure: a message that timed out once would time out on every retry, so
+a 4xx would only make the sending MTA retry until it bounces.
+
+Plain-text messages (no attachment, no HTML, below ``INLINE_BYTES``) do bounded, linear
+work and are sanitised inline: the child's round trip would cost more than the work.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from multiprocessing.process import BaseProcess
+
+from ictinfra.mailsan import office
+from ictinfra.mailsan.policy import SanitisePolicy
+from ictinfra.mailsan.records import SanitiseResult
+from ictinfra.mailsan.sanitise import held_result, plain_text_only, sanitise
+
+log = logging.getLogger("ictinfra.mailsan.converter")
+INLINE_BYTES = 256 * 1024
+
+
+def _child(conn: multiprocessing.connection.Connection, policy: SanitisePolicy) -> None:
+    os.setpgrp()  # whatever else it starts dies with it (LibreOffice: office.kill_running)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            raw, ident = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(sanitise(raw, policy, quarantine_id=ident))
+
+
+class _Child:
+    def __init__(self, ctx: multiprocessing.context.SpawnContext, policy: SanitisePolicy) -> None:
+        self.conn, child_conn = ctx.Pipe()
+        self.proc: BaseProcess = ctx.Process(
+            target=_child, args=(child_conn, policy), daemon=True, name="mailsan-converter"
+        )
+        self.proc.start()
+        child_conn.close()
+
+    def kill(self) -> None:
+        pid = self.proc.pid
+        if pid is not None:
+            office.kill_running(pid)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            except PermissionError:  # the group is not there (yet): the process alone
+                self.proc.kill()
+        self.proc.join(5)
+        self.conn.close()
+
+
+class Converters:
+    """``count`` converter children of one filter worker; ``run`` blocks (call it from a
+    thread) and never raises for what the message contains."""
+
+    def __init__(self, policy: SanitisePolicy, time_limit: float, count: int = 1) -> None:
+        self.policy = policy
+        self.time_limit = time_limit
+        # spawn, not fork: the worker has threads (fsync, executor) a fork would copy
+        # half-locked; a spawned child imports the sanitiser afresh (once per child).
+        self._ctx = multiprocessing.get_context("spawn")
+        self._free: list[_Child] = [_Child(self._ctx, policy) for _ in range(count)]
+        self._cond = threading.Condition()
+        self.killed = 0
+
+    @staticmethod
+    def inline(raw: bytes) -> bool:
+        """True when the message is sanitised in the caller's process (bounded work)."""
+        return len(raw) <= INLINE_BYTES and plain_text_only(raw)
+
+    def run(self, raw: bytes, ident: str) -> SanitiseResult:
+        if self.inline(raw):
+            return sanitise(raw, self.policy, quarantine_id=ident)
+        with self._cond:
+            while not self._free:
+                self._cond.wait()
+            child = self._free.pop()
+        try:
+            result, reason = self._ask(child, raw, ident)
+            if result is not None:
+                return result
+            log.warning("message %s: %s; holding it, replacing the converter", ident, reason)
+            child.kill()
+            self.killed += 1
+            child = _Child(self._ctx, self.policy)
+            return held_result(raw, self.policy, quarantine_id=ident, reason=reason)
+        finally:
+            with self._cond:
+                self._free.append(child)
+                self._cond.notify()
+
+    def _ask(self, child: _Child, raw: bytes, ident: str) -> tuple[SanitiseResult | None, str]:
+        try:
+            child.conn.send((raw, ident))
+            if not child.conn.poll(self.time_limit):
+                return None, f"conversion took longer than {self.time_limit:g} s"
+            result = child.conn.recv()
+        except (EOFError, OSError) as exc:
+            return None, f"the converter died ({type(exc).__name__})"
+        except Exception as exc:  # noqa: BLE001 - an unreadable answer is a converter failure
+            return None, f"the converter failed ({type(exc).__name__})"
+        if not isinstance(result, SanitiseResult):
+            return None, f"the converter answered {type(result).__name__}"
+        return result, ""
+
+    def close(self) -> None:
+        with self._cond:
+            for child in self._free:
+                child.kill()
+            self._free = []
