@@ -60,6 +60,7 @@ class Topology:
 
     segments: dict[str, list[Port]] = field(default_factory=dict)
     successors: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    _by_host: dict[str, list[tuple[str, Port]]] | None = field(default=None, repr=False)
 
     @classmethod
     def from_inventory(cls, inv: Inventory) -> Topology:
@@ -92,7 +93,13 @@ class Topology:
         return topo
 
     def ports_of(self, host: str) -> list[tuple[str, Port]]:
-        return [(seg, p) for seg, ports in self.segments.items() for p in ports if p.host == host]
+        if self._by_host is None:  # built once: fleets of a thousand devices ask often
+            index: dict[str, list[tuple[str, Port]]] = {}
+            for seg, ports in self.segments.items():
+                for p in ports:
+                    index.setdefault(p.host, []).append((seg, p))
+            self._by_host = index
+        return self._by_host.get(host, [])
 
 
 class Network:
@@ -102,23 +109,23 @@ class Network:
         self.topology = topology
         self.devices = devices
 
-    def _state(self, host: str, interface: str) -> L3 | None:
+    def _state(self, memo: dict[str, dict[str, L3]], host: str, interface: str) -> L3 | None:
         from ictinfra.netmig.sim.platforms import PLATFORMS  # noqa: PLC0415 - import cycle
 
-        dev = self.devices.get(host)
-        if dev is None:
-            return None
-        return PLATFORMS[dev.platform].l3_interfaces(dev.running).get(interface)
+        if host not in memo:
+            dev = self.devices.get(host)
+            memo[host] = {} if dev is None else PLATFORMS[dev.platform].l3_interfaces(dev.running)
+        return memo[host].get(interface)
 
-    def _active(self, port: Port) -> L3 | None:
+    def _active(self, memo: dict[str, dict[str, L3]], port: Port) -> L3 | None:
         """The port's interface state if it takes part on its segment now, else None."""
-        state = self._state(port.host, port.interface)
+        state = self._state(memo, port.host, port.interface)
         if state is None or not state.up or state.address is None:
             return None
         succ = self.topology.successors.get(port.host)
         if succ is not None:
             new_host, imap = succ
-            other = self._state(new_host, imap.get(port.interface, port.interface))
+            other = self._state(memo, new_host, imap.get(port.interface, port.interface))
             if (
                 other is not None
                 and other.up
@@ -135,15 +142,17 @@ class Network:
         cli: SimPlatform = PLATFORMS[me.platform]
         my_rid = cli.router_id(me.running)
         out: list[Adjacency] = []
+        # Each device's interfaces are parsed once per question, not once per port.
+        memo: dict[str, dict[str, L3]] = {}
         for _seg, port in self.topology.ports_of(host):
-            mine = self._active(port)
+            mine = self._active(memo, port)
             if mine is None or mine.address is None:
                 continue
             peers: list[tuple[Port, L3]] = []
             for seg_port in self.topology.segments[_seg]:
                 if seg_port.host == host or seg_port.host not in self.devices:
                     continue
-                state = self._active(seg_port)
+                state = self._active(memo, seg_port)
                 if state is not None:
                     peers.append((seg_port, state))
             speakers: list[tuple[str, str]] = []  # (router id, host) of OSPF speakers
