@@ -13,6 +13,7 @@ Postfix handed over (its body is the body sent).
 from __future__ import annotations
 
 import email.policy
+import fcntl
 import hashlib
 import shutil
 import smtplib
@@ -65,26 +66,31 @@ def _sdist(name: str) -> Path:
     """The pinned source distribution, downloaded once into build/corpora and checked."""
     version, filename, digest = SDISTS[name]
     path = CACHE / filename
-    if not path.is_file():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "--disable-pip-version-check",
-                f"{name}=={version}",
-                "-d",
-                str(CACHE),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
+    CACHE.mkdir(parents=True, exist_ok=True)
+    # One download at a time (pytest-xdist workers), into a temporary folder, then renamed.
+    with (CACHE / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.is_file():
+            with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "--no-binary",
+                        ":all:",
+                        "--disable-pip-version-check",
+                        f"{name}=={version}",
+                        "-d",
+                        tmp,
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=600,
+                )
+                (Path(tmp) / filename).replace(path)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{path}: unexpected hash"
     return path
 
