@@ -103,7 +103,23 @@ def host_pool(resources: Sequence[PolicyResource]) -> tuple[dict[str, Mapping[st
     return {}, 1.0
 
 
+class PlanResources(list[PolicyResource]):
+    """The plan's resources, with the VM facts every policy reads computed once."""
+
+    def __init__(self, resources: Iterable[PolicyResource]) -> None:
+        super().__init__(resources)
+        self.vm_facts = _vm_facts(self)
+
+
 def vm_facts(resources: Sequence[PolicyResource]) -> list[VmFacts]:
+    """The facts of every VM; computed once per plan when ``evaluate`` hands the policies
+    a ``PlanResources`` (the CrossGuard engine hands a plain list: computed per policy)."""
+    if isinstance(resources, PlanResources):
+        return resources.vm_facts
+    return _vm_facts(resources)
+
+
+def _vm_facts(resources: Sequence[PolicyResource]) -> list[VmFacts]:
     hosts, _ = host_pool(resources)
     out: list[VmFacts] = []
     for r in resources:
@@ -204,6 +220,12 @@ def _anti_affinity(args: StackValidationArgs, report: ReportViolation) -> None:
         if vm.group is not None:
             groups[vm.group].append(vm)
     rules = _rule_members(args.resources)
+    # Rules by member: a group's rule must contain its first VM, so only those are tried
+    # (trying every rule for every group grew with the square of the estate).
+    rules_of: dict[str, list[set[str]]] = defaultdict(list)
+    for rule in rules:
+        for urn in rule:
+            rules_of[urn].append(rule)
     for group, members in sorted(groups.items()):
         by_host: dict[str, list[str]] = defaultdict(list)
         for vm in members:
@@ -216,7 +238,8 @@ def _anti_affinity(args: StackValidationArgs, report: ReportViolation) -> None:
                     members[0].resource.urn,
                 )
         urns = {vm.resource.urn for vm in members}
-        if len(members) > 1 and not any(urns <= rule for rule in rules):
+        first = members[0].resource.urn
+        if len(members) > 1 and not any(urns <= rule for rule in rules_of[first]):
             report(
                 f"anti-affinity group '{group}' has no hypervisor rule keeping its VMs apart",
                 members[0].resource.urn,
@@ -358,7 +381,7 @@ def evaluate(
     plan: RecordedPlan, policies: Sequence[StackValidationPolicy] = POLICIES
 ) -> tuple[Violation, ...]:
     """Run every policy's ``validate`` on the plan; all violations, sorted."""
-    resources = policy_resources(plan)
+    resources = PlanResources(policy_resources(plan))
     found: list[Violation] = []
     for policy in policies:
 

@@ -17,13 +17,16 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi.runtime.resource as sdk_resource
 from google.protobuf import json_format
 from pulumi.runtime import mocks, settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -77,13 +80,18 @@ def mock_number(name: str) -> int:
 
 
 class OfflineMocks(pulumi.runtime.Mocks):
-    """Echo inputs; fill the computed outputs the programs read (ids, vm_id, pool ids)."""
+    """Only the computed outputs the programs read (ids, vm_id, pool ids).
+
+    Inputs are not echoed back: outside a preview the SDK resolves every input the mock
+    does not return to the value passed in (``rpc.resolve_outputs``), so echoing them only
+    made the mock monitor serialise and the SDK deserialise every resource twice.
+    """
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[Any, Any]]:
-        outputs = dict(args.inputs)
-        if args.typ == "proxmoxve:index/vmLegacy:VmLegacy" and outputs.get("vmId") is None:
+        outputs: dict[str, Any] = {}
+        if args.typ == "proxmoxve:index/vmLegacy:VmLegacy" and args.inputs.get("vmId") is None:
             outputs["vmId"] = mock_number(args.name)
         return mock_id(args.typ, args.name), outputs
 
@@ -206,6 +214,26 @@ class _ErrorLog(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
+
+
+@contextmanager
+def _without_stack_traces() -> Iterator[None]:
+    """Register without the SDK's per-resource stack trace.
+
+    For every registration the SDK walks the Python stack (and stats each frame's file) to
+    tell the engine where the resource was declared, for its error messages. The plan does
+    not record it, and it was about a tenth of the recording time.
+    """
+    saved = sdk_resource._get_stack_trace
+    setattr(sdk_resource, "_get_stack_trace", _no_stack_trace)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(sdk_resource, "_get_stack_trace", saved)  # noqa: B010
+
+
 def _tree_order(entries: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     children: dict[str, list[dict[str, Any]]] = {}
     urns = {e["urn"] for e in entries}
@@ -229,8 +257,15 @@ def record(
     program: Callable[[], object],
     config: Mapping[str, Any],
     secret_keys: tuple[str, ...] = (),
+    *,
+    teardown: bool = True,
 ) -> RecordedPlan:
-    """Run ``program`` under the mocks with ``config`` (keys without the project prefix)."""
+    """Run ``program`` under the mocks with ``config`` (keys without the project prefix).
+
+    ``teardown=False`` is for a process that exits right after: the SDK's object graph
+    (resources, outputs, futures) is left for the OS to reclaim, with the cyclic collector
+    still off; freeing it took a fifth of the run (measured at 10x).
+    """
     full = {f"{project}:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
     pulumi.runtime.set_all_config(full, [f"{project}:{k}" for k in secret_keys])
     monitor = RecordingMonitor(OfflineMocks())
@@ -252,15 +287,17 @@ def record(
         def run() -> None:
             program()
 
-        _sync_await(run_pulumi_func(run))
+        with _without_stack_traces():
+            _sync_await(run_pulumi_func(run))
     except PlanRecordError:
         raise
     except Exception as exc:
         raise PlanRecordError(f"stack {project}/{stack} failed under the mocks: {exc}") from exc
     finally:
-        if collecting:
-            gc.enable()
-        settings.ROOT.set(None)
+        if teardown:
+            if collecting:
+                gc.enable()
+            settings.ROOT.set(None)
         pulumi.runtime.set_all_config({}, [])
         log.removeHandler(handler)
     if handler.messages:

@@ -59,8 +59,11 @@ class OfflineRun:
     placement: Placement
 
 
-def run_offline(ref: StackRef, inv: Inventory, placement: Placement | None = None) -> OfflineRun:
-    """Run the stack's program under the mocks with its own config and this inventory."""
+def run_offline(
+    ref: StackRef, inv: Inventory, placement: Placement | None = None, *, teardown: bool = True
+) -> OfflineRun:
+    """Run the stack's program under the mocks with its own config and this inventory
+    (``teardown``: see ``record``)."""
     _, values, _ = stack_file_config(ref.folder, ref.stack)
     built: list[Built] = []
 
@@ -69,5 +72,5 @@ def run_offline(ref: StackRef, inv: Inventory, placement: Placement | None = Non
         built.append(build(cfg, inventory=inv, placement=placement))
 
     config = {**values, SECRET_KEY: OFFLINE_PASSWORD}
-    plan = record(ref.project, ref.stack, program, config, (SECRET_KEY,))
+    plan = record(ref.project, ref.stack, program, config, (SECRET_KEY,), teardown=teardown)
     return OfflineRun(ref, plan, built[0].placement)

@@ -1,8 +1,23 @@
-"""The cloud step of ``./inv plan``: every stack's offline plan, policies and placement."""
+"""The cloud step of ``./inv plan``: every stack's offline plan, policies and placement.
+
+Stacks are independent programs, so each one is recorded in a forked process of its own
+(the inventory is shared with the parent by the fork, never pickled); only the finished
+texts, the placement and the violations travel back. Results are taken in the stacks'
+order whatever the finishing order, so the build stays byte-identical.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,11 +26,13 @@ from ictinfra.cloud.estate import cloud_systems
 from ictinfra.cloud.placement import Placement
 from ictinfra.cloud.policies import Violation, evaluate
 from ictinfra.cloud.report import cloud_section
-from ictinfra.cloud.stacks import STACKS_DIR, discover, run_offline
+from ictinfra.cloud.stacks import STACKS_DIR, StackRef, discover, run_offline
 from ictinfra.inventory import Inventory
 
 if TYPE_CHECKING:
     from ictinfra.plan import StepOutput
+
+PRODUCTION = "prod"
 
 
 def placement_json(placement: Placement) -> str:
@@ -40,50 +57,174 @@ def placement_json(placement: Placement) -> str:
     return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 
 
-def cloud_step(inv: Inventory, stacks_dir: Path = STACKS_DIR) -> StepOutput:
+@dataclass(frozen=True)
+class StackOutcome:
+    """What one stack's offline run gives the step (picklable: it crosses processes)."""
+
+    id: str
+    backend: str
+    production: bool
+    plan_json: str | None
+    placement_json: str | None
+    resources: int
+    placement: Placement | None
+    violations: tuple[Violation, ...]
+    errors: tuple[str, ...]
+
+    @property
+    def vms(self) -> int:
+        return 0 if self.placement is None else len(self.placement.assignment)
+
+
+def plan_stack(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
+    """One stack: record it under the mocks, evaluate the policies, serialise both files."""
+    errs: tuple[str, ...] = ()
+    try:
+        run = run_offline(ref, inv, teardown=teardown)
+    except PlacementError as exc:
+        errs = exc.problems
+    except CloudError as exc:
+        errs = (str(exc),)
+    else:
+        return StackOutcome(
+            id=ref.id,
+            backend=ref.settings.backend.value,
+            production=ref.settings.environment == PRODUCTION,
+            plan_json=run.plan.to_json(),
+            placement_json=placement_json(run.placement),
+            resources=len(run.plan.resources),
+            placement=run.placement,
+            violations=evaluate(run.plan),
+            errors=(),
+        )
+    return StackOutcome(
+        id=ref.id,
+        backend=ref.settings.backend.value,
+        production=ref.settings.environment == PRODUCTION,
+        plan_json=None,
+        placement_json=None,
+        resources=0,
+        placement=None,
+        violations=(),
+        errors=errs,
+    )
+
+
+def default_jobs(stacks: int) -> int:
+    """Processes for the stacks: all at once where fork exists, else 1 (in this process).
+
+    All at once rather than one per CPU: the kernel then shares the CPUs between them, so
+    the small stacks finish early and the large ones take the CPUs, and the step ends when
+    the total work over the CPUs is done instead of when the last stack started late is.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, stacks)
+
+
+def _child(ref: StackRef, inv: Inventory, conn: Connection) -> None:
+    """Plan one stack in a forked process, send the outcome, exit without tearing down."""
+    # A short-lived process: the cyclic collector would only rescan the SDK's futures.
+    gc.disable()
+    # The parent's event loop (and its executor's threads, which a fork does not copy)
+    # may exist already if the parent ran a stack itself: the SDK gets a loop of its own.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    try:
+        message: tuple[str, object] = ("ok", plan_stack(ref, inv, teardown=False))
+    except BaseException:  # noqa: BLE001 - a bug: carried to the parent as text
+        message = ("error", traceback.format_exc())
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+    conn.close()
+    # Skip the interpreter's teardown of the whole resource graph (see ``record``).
+    os._exit(0)
+
+
+def _in_children(refs: Sequence[StackRef], inv: Inventory, jobs: int) -> list[StackOutcome]:
+    ctx = multiprocessing.get_context("fork")
+    results: dict[int, StackOutcome] = {}
+    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
+    pending = list(range(len(refs)))
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                index = pending.pop(0)
+                receiver, sender = ctx.Pipe(duplex=False)
+                child = ctx.Process(target=_child, args=(refs[index], inv, sender))
+                child.start()
+                sender.close()
+                running[receiver] = (index, child)
+            for conn in wait(list(running)):
+                assert isinstance(conn, Connection)  # noqa: S101  (wait returns what it got)
+                index, proc = running.pop(conn)
+                try:
+                    # Bytes from a child this process forked a moment ago.
+                    kind, value = pickle.loads(conn.recv_bytes())  # noqa: S301
+                except EOFError:
+                    proc.join()
+                    raise CloudError(
+                        f"stack {refs[index].id} died (exit code {proc.exitcode}) before answering"
+                    ) from None
+                finally:
+                    conn.close()
+                proc.join()
+                if kind != "ok" or not isinstance(value, StackOutcome):
+                    raise CloudError(f"stack {refs[index].id} crashed:\n{value}")
+                results[index] = value
+    finally:
+        for conn, (_, proc) in running.items():
+            proc.kill()
+            proc.join()
+            conn.close()
+    return [results[i] for i in range(len(refs))]
+
+
+def plan_stacks(
+    refs: Sequence[StackRef], inv: Inventory, jobs: int | None = None
+) -> list[StackOutcome]:
+    """Every stack's outcome, in the order of ``refs``; up to ``jobs`` at once."""
+    n = default_jobs(len(refs)) if jobs is None else jobs
+    if n <= 1 or len(refs) <= 1:
+        return [plan_stack(ref, inv) for ref in refs]
+    return _in_children(refs, inv, n)
+
+
+def cloud_step(
+    inv: Inventory, stacks_dir: Path = STACKS_DIR, jobs: int | None = None
+) -> StepOutput:
     """Plan files, placement files, the report section; problems fail the plan."""
     from ictinfra.plan import StepOutput  # noqa: PLC0415  (ictinfra.plan imports this module)
 
-    artifacts: dict[str, str | bytes] = {}
-    rows = []
-    problems: list[str] = []
-    placed: dict[str, list[str]] = {}
     try:
         refs = discover(stacks_dir)
     except CloudError as exc:
         return StepOutput(problems=(str(exc),))
-    for ref in refs:
-        placement: Placement | None = None
-        violations: tuple[Violation, ...] = ()
-        errs: tuple[str, ...] = ()
-        resources = vms = 0
-        try:
-            run = run_offline(ref, inv)
-        except PlacementError as exc:
-            errs = exc.problems
-        except CloudError as exc:
-            errs = (str(exc),)
-        else:
-            placement = run.placement
-            violations = evaluate(run.plan)
-            artifacts[f"stacks/{ref.id}.plan.json"] = run.plan.to_json()
-            artifacts[f"stacks/{ref.id}.placement.json"] = placement_json(placement)
-            resources = len(run.plan.resources)
-            vms = len(placement.assignment)
-            if ref.settings.environment == PRODUCTION:
-                placed[ref.id] = sorted(placement.assignment)
-        problems.extend(f"{ref.id}: {e}" for e in errs)
-        problems.extend(f"{ref.id}: {v}" for v in violations)
+    artifacts: dict[str, str | bytes] = {}
+    rows = []
+    problems: list[str] = []
+    placed: dict[str, list[str]] = {}
+    for out in plan_stacks(refs, inv, jobs):
+        if out.plan_json is not None and out.placement_json is not None:
+            artifacts[f"stacks/{out.id}.plan.json"] = out.plan_json
+            artifacts[f"stacks/{out.id}.placement.json"] = out.placement_json
+        if out.production and out.placement is not None:
+            placed[out.id] = sorted(out.placement.assignment)
+        problems.extend(f"{out.id}: {e}" for e in out.errors)
+        problems.extend(f"{out.id}: {v}" for v in out.violations)
         rows.append(
-            (ref.id, ref.settings.backend.value, resources, vms, placement, violations, errs)
+            (
+                out.id,
+                out.backend,
+                out.resources,
+                out.vms,
+                out.placement,
+                out.violations,
+                out.errors,
+            )
         )
     problems.extend(coverage(inv, placed))
     return StepOutput(
         artifacts=artifacts, sections=(cloud_section(rows),), problems=tuple(problems)
     )
-
-
-PRODUCTION = "prod"
 
 
 def coverage(inv: Inventory, placed: dict[str, list[str]]) -> list[str]:

@@ -11,6 +11,7 @@ import pulumi_proxmoxve as proxmoxve
 import pulumi_vsphere as vs
 import pytest
 
+from ictinfra.cloud.backends import proxmox, vsphere
 from ictinfra.cloud.policies import POLICIES, Violation, evaluate
 from ictinfra.cloud.program import Built
 from ictinfra.inventory import Inventory, load_inventory
@@ -158,3 +159,27 @@ def test_vm_larger_than_its_host_and_overloaded_host_fail(
     found = _of("vm-within-host-capacity", _violations(backend, inv, placement=crowded))
     assert "VM vb-01 needs 40 vCPU; host esx-01 has 32" in found
     assert any(m.startswith("host esx-01 carries 584 memory GB, more than its 512") for m in found)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_group_without_a_rule_holding_all_its_vms_fails(backend: str, minimal: Inventory) -> None:
+    plan, _ = cached(settings(backend, hosts="all"), minimal)
+    rule_type = vsphere.RULE_TYPE if backend == "vsphere" else proxmox.HA_RULE_TYPE
+    (rule,) = plan.of_type(rule_type)
+    members_key = "virtualMachineIds" if backend == "vsphere" else "resources"
+    expected = ["anti-affinity group 'tax-ap' has no hypervisor rule keeping its VMs apart"]
+    # no rule at all
+    without = dataclasses.replace(
+        plan, resources=tuple(r for r in plan.resources if r["type"] != rule_type)
+    )
+    assert _of("anti-affinity-separate-hosts", evaluate(without)) == expected
+    # a rule holding only one of the two VMs
+    members = rule["propertyDependencies"][members_key]
+    assert len(members) == 2
+    partial = {**rule, "propertyDependencies": {members_key: members[:1]}}
+    halved = dataclasses.replace(
+        plan, resources=tuple(partial if r is rule else r for r in plan.resources)
+    )
+    assert _of("anti-affinity-separate-hosts", evaluate(halved)) == expected
+    # the rule as built holds both
+    assert _of("anti-affinity-separate-hosts", evaluate(plan)) == []

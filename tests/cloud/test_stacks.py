@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_vsphere as vsphere_sdk
 import pytest
 
 from ictinfra.cloud.backends import proxmox, vsphere
@@ -209,3 +210,31 @@ def test_proxmox_refuses_two_segments_on_one_vlan(
     # vSphere port groups are per segment: the same inventory plans there
     plan, _ = run(settings("vsphere"), inv)
     assert len(plan.of_type(vsphere.PORT_GROUP_TYPE)) == 5
+
+
+def test_outputs_resolve_to_inputs_and_the_sdk_is_left_as_found() -> None:
+    """The mocks return only computed outputs: every other output must still resolve to
+    the input passed in (as outside a preview), and the stack-trace hook comes back."""
+    import pulumi.runtime.resource as sdk_resource  # noqa: PLC0415
+
+    hook = sdk_resource._get_stack_trace
+
+    def program() -> None:
+        tag = vsphere_sdk.Tag("t", name="zone-lgwan", category_id="cat-1")
+        pulumi.ComponentResource(
+            "test:index:Echo",
+            "echo",
+            {"name": tag.name, "category": tag.category_id, "id": tag.id},
+        )
+
+    plan = record("p", "s", program, {})
+    (echo,) = plan.of_type("test:index:Echo")
+    assert echo["inputs"] == {"name": "zone-lgwan", "category": "cat-1", "id": "Tag-t"}
+    assert sdk_resource._get_stack_trace is hook
+
+    def broken() -> None:
+        raise ValueError("x")
+
+    with pytest.raises(PlanRecordError):
+        record("p", "s", broken, {})
+    assert sdk_resource._get_stack_trace is hook

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,10 +12,10 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from ictinfra.cloud.automation import missing, run
-from ictinfra.cloud.errors import AutomationUnavailableError
+from ictinfra.cloud.errors import AutomationUnavailableError, CloudError
 from ictinfra.cloud.report import load_svg
-from ictinfra.cloud.stacks import discover
-from ictinfra.cloud.step import cloud_step, coverage
+from ictinfra.cloud.stacks import StackRef, discover
+from ictinfra.cloud.step import StackOutcome, cloud_step, coverage
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.plan import STEPS, PlanError, run_plan
 from tests.cloud.conftest import ROOT
@@ -117,3 +118,41 @@ def test_preview_without_a_cli_names_everything_missing(monkeypatch: pytest.Monk
             AutomationUnavailableError, match="cannot preview vsphere-prod: missing"
         ):
             run(ref, ROOT / "build" / "pulumi-state-test", deploy=False)
+
+
+def test_stacks_in_forked_processes_give_what_one_process_gives(example: Inventory) -> None:
+    """Each stack in a child of its own (the default) or all in this process: same bytes,
+    same report section, same problems; after an in-process run (an event loop with its
+    executor threads in the parent) the children still plan."""
+    alone = cloud_step(example, jobs=1)
+    forked = cloud_step(example)
+    assert alone.problems == forked.problems == ()
+    assert sorted(alone.artifacts) == sorted(forked.artifacts)
+    for path, text in alone.artifacts.items():
+        assert forked.artifacts[path] == text, path
+    assert alone.sections == forked.sections
+
+
+def test_a_stack_that_crashes_or_dies_in_its_process_fails_the_step(
+    minimal: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ictinfra.cloud import step  # noqa: PLC0415
+
+    def crash(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
+        del inv, teardown
+        raise RuntimeError(f"bug in {ref.id}")
+
+    monkeypatch.setattr(step, "plan_stack", crash)  # the fork inherits the patch
+    with pytest.raises(
+        CloudError,
+        match=r"(?s)stack proxmox-alternative crashed:\n.*RuntimeError: bug in proxmox-alt",
+    ):
+        cloud_step(minimal, jobs=2)
+
+    def die(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
+        del ref, inv, teardown
+        os._exit(3)
+
+    monkeypatch.setattr(step, "plan_stack", die)
+    with pytest.raises(CloudError, match=r"died \(exit code 3\) before answering"):
+        cloud_step(minimal, jobs=2)
