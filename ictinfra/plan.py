@@ -8,6 +8,7 @@ from any step fails the plan and leaves the previous output folder untouched.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -231,6 +232,23 @@ def run_plan(
     start = time.perf_counter()
     inv = load_inventory(inventory_dir)
     seconds = [("load", time.perf_counter() - start)]
+    # The inventory lives until the plan ends: keep the collector from walking it again
+    # in every step, and from touching (thus copying) its pages in the forked steps.
+    gc.freeze()
+    try:
+        return _plan(inv, inventory_dir, out, steps, jobs, seconds)
+    finally:
+        gc.unfreeze()
+
+
+def _plan(
+    inv: Inventory,
+    inventory_dir: Path,
+    out: Path,
+    steps: tuple[tuple[str, Step], ...],
+    jobs: int | None,
+    seconds: list[tuple[str, float]],
+) -> PlanResult:
     sections: list[Section] = [summary_section(inv), systems_section(inv)]
     artifacts: dict[str, str | bytes] = {}
     problems: list[str] = []

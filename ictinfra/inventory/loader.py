@@ -9,7 +9,9 @@ the cross checks in ``checks`` then run on the whole.
 from __future__ import annotations
 
 import difflib
+import gc
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -345,11 +347,34 @@ def _unknown(name: str, known: Sequence[str], what: str) -> str:
     return f"unknown {what} '{name}'{hint}"
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large inventory is built.
+
+    Loading allocates millions of long-lived, acyclic objects (YAML nodes, models); every
+    few thousand allocations the collector would walk all of them again, which took half
+    of the loading time at 10x (measured A/B in one process). Reference counting still
+    frees what loading throws away; cycles, if any, are collected after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_inventory(root: Path | str) -> Inventory:
     """Load, validate and cross-check the inventory; raise ``InventoryError`` with every problem."""
+    with _collector_paused():
+        return _load_inventory(Path(root))
+
+
+def _load_inventory(root: Path) -> Inventory:
     from ictinfra.inventory.checks import cross_check  # noqa: PLC0415  (checks imports us)
 
-    located = read_sections(Path(root))
+    located = read_sections(root)
     problems = list(located.problems)
     inventory: Inventory | None = None
     # Cross checks need every file: a file that cannot be read would make them cry wolf.
