@@ -1,6 +1,7 @@
 """How `plan` cost grows with the inventory: 1x, 10x, 100x synthetic estates (and the example).
 
-Each plan runs in a fresh child process so that its peak memory is its own. Ratios are
+Each plan runs in a fresh child process so that its peak memory is its own (the plan's
+steps run in processes forked from it, one per CPU unless --jobs says otherwise). Ratios are
 against the first scale of the same invocation (these machines are noisy); per-step
 seconds show which layer grows how.
 
@@ -21,7 +22,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _child(inventory: str, out: str, steps: list[str] | None, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def _child(
+    inventory: str,
+    out: str,
+    steps: list[str] | None,
+    jobs: int | None,
+    queue: mp.Queue,  # type: ignore[type-arg]
+) -> None:
     # Imported in the child so that its peak memory is the plan's alone.
     from ictinfra.inventory import load_inventory  # noqa: PLC0415
     from ictinfra.plan import STEPS, run_plan  # noqa: PLC0415
@@ -29,12 +36,20 @@ def _child(inventory: str, out: str, steps: list[str] | None, queue: mp.Queue) -
     chosen = tuple(s for s in STEPS if steps is None or s[0] in steps)
     start = time.perf_counter()
     try:
-        result = run_plan(Path(inventory), Path(out), steps=chosen)
+        result = run_plan(Path(inventory), Path(out), steps=chosen, jobs=jobs)
     except Exception as exc:  # noqa: BLE001 - reported by the parent, which would wait forever
         queue.put(exc)
         return
     total = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The steps run in forked children: the peak is the largest of the plan's processes
+    # (each child's resident set includes the inventory pages it shares with the parent).
+    peak_mb = (
+        max(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        )
+        / 1024
+    )
     inv = load_inventory(Path(inventory))  # for the counts only, after the measurement
     queue.put(
         {
@@ -51,12 +66,12 @@ def _child(inventory: str, out: str, steps: list[str] | None, queue: mp.Queue) -
 
 
 def measure(
-    inventory: Path, out: Path, steps: list[str] | None, timeout: float
+    inventory: Path, out: Path, steps: list[str] | None, timeout: float, jobs: int | None = None
 ) -> dict[str, Any] | None:
     """One plan in a child process; None when it takes longer than ``timeout`` seconds."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(str(inventory), str(out), steps, queue))
+    proc = ctx.Process(target=_child, args=(str(inventory), str(out), steps, jobs, queue))
     proc.start()
     try:
         values = queue.get(timeout=timeout)
@@ -77,6 +92,9 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=600, help="seconds before a plan is reported as too slow"
     )
+    parser.add_argument(
+        "--jobs", type=int, help="steps at once (default: the plan's, one per CPU; 1: serial)"
+    )
     args = parser.parse_args()
     from ictinfra.inventory.synthetic import write_synthetic  # noqa: PLC0415
 
@@ -84,12 +102,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows.append(
-            ("example", measure(ROOT / "inventory", work / "out-example", args.steps, args.timeout))
+            (
+                "example",
+                measure(
+                    ROOT / "inventory", work / "out-example", args.steps, args.timeout, args.jobs
+                ),
+            )
         )
         for scale in args.scales:
             inv = write_synthetic(work / f"inv-{scale}", scale)
             rows.append(
-                (f"{scale}x", measure(inv, work / f"out-{scale}", args.steps, args.timeout))
+                (
+                    f"{scale}x",
+                    measure(inv, work / f"out-{scale}", args.steps, args.timeout, args.jobs),
+                )
             )
     base = rows[1][1]
     if base is None:
