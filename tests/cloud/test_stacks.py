@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_proxmoxve as proxmoxve
 import pulumi_vsphere as vsphere_sdk
 import pytest
 
 from ictinfra.cloud.backends import proxmox, vsphere
+from ictinfra.cloud.backends.base import lean
 from ictinfra.cloud.errors import PlanRecordError
-from ictinfra.cloud.record import RecordedPlan, record
+from ictinfra.cloud.record import RecordedPlan, mock_number, record
 from ictinfra.cloud.stacks import discover
 from ictinfra.cloud.step import cloud_step
 from ictinfra.inventory import Inventory, load_inventory
@@ -238,3 +240,100 @@ def test_outputs_resolve_to_inputs_and_the_sdk_is_left_as_found() -> None:
     with pytest.raises(PlanRecordError):
         record("p", "s", broken, {})
     assert sdk_resource._get_stack_trace is hook
+
+
+def test_lean_registration_sends_what_the_generated_constructors_send() -> None:
+    """``lean`` skips the generated constructors' placeholders for provider-computed
+    outputs; the engine must receive the very same registrations (type, inputs, options
+    with the plugin version, dependencies), and the computed VM id must still resolve."""
+
+    def program(use_lean: bool) -> None:
+        vs_provider = vsphere_sdk.Provider("vs", user="u", password="p", vsphere_server="s")
+        pve_provider = proxmoxve.Provider("pve", endpoint="https://pve:8006/", insecure=True)
+        vs_opts = pulumi.ResourceOptions(provider=vs_provider)
+        pve_opts = pulumi.ResourceOptions(provider=pve_provider)
+        tag_kw: dict[str, Any] = {"name": "zone-a", "category_id": "cat", "description": "d"}
+        vm_kw: dict[str, Any] = {
+            "name": "vm-1",
+            "resource_pool_id": "rp",
+            "num_cpus": 2,
+            "memory": 4096,
+            "disks": [vsphere_sdk.VirtualMachineDiskArgs(label="disk0", size=40)],
+            "network_interfaces": [vsphere_sdk.VirtualMachineNetworkInterfaceArgs(network_id="n")],
+        }
+        pve_kw: dict[str, Any] = {
+            "name": "pve-1",
+            "node_name": "node-1",
+            "cpu": proxmoxve.VmLegacyCpuArgs(cores=2),
+            "tags": ["backup-daily"],
+        }
+        if use_lean:
+            tag = lean(
+                vsphere_sdk.Tag, vsphere.TAG_TYPE, "t", vsphere_sdk.TagArgs(**tag_kw), vs_opts
+            )
+            vm = lean(
+                vsphere_sdk.VirtualMachine,
+                vsphere.VM_TYPE,
+                "vm",
+                vsphere_sdk.VirtualMachineArgs(**vm_kw, tags=[tag.id]),
+                vs_opts,
+            )
+            rule_args = vsphere_sdk.ComputeClusterVmAntiAffinityRuleArgs(
+                compute_cluster_id="cl", virtual_machine_ids=[vm.id], mandatory=True
+            )
+            lean(
+                vsphere_sdk.ComputeClusterVmAntiAffinityRule,
+                vsphere.RULE_TYPE,
+                "r",
+                rule_args,
+                vs_opts,
+            )
+            pve = lean(
+                proxmoxve.VmLegacy,
+                proxmox.VM_TYPE,
+                "pve",
+                proxmoxve.VmLegacyArgs(**pve_kw),
+                pve_opts,
+                computed=("vm_id",),
+            )
+            ha = pve.vm_id.apply(lambda i: f"vm:{i}")
+            lean(
+                proxmoxve.Haresource,
+                proxmox.HA_RESOURCE_TYPE,
+                "ha",
+                proxmoxve.HaresourceArgs(resource_id=ha, state="started"),
+                pve_opts,
+            )
+            lean(
+                proxmoxve.Harule,
+                proxmox.HA_RULE_TYPE,
+                "aa",
+                proxmoxve.HaruleArgs(rule="aa", type="resource-affinity", resources=[ha]),
+                pve_opts,
+            )
+        else:
+            tag = vsphere_sdk.Tag("t", **tag_kw, opts=vs_opts)
+            vm = vsphere_sdk.VirtualMachine("vm", **vm_kw, tags=[tag.id], opts=vs_opts)
+            vsphere_sdk.ComputeClusterVmAntiAffinityRule(
+                "r",
+                compute_cluster_id="cl",
+                virtual_machine_ids=[vm.id],
+                mandatory=True,
+                opts=vs_opts,
+            )
+            pve = proxmoxve.VmLegacy("pve", **pve_kw, opts=pve_opts)
+            ha = pve.vm_id.apply(lambda i: f"vm:{i}")
+            proxmoxve.Haresource("ha", resource_id=ha, state="started", opts=pve_opts)
+            proxmoxve.Harule(
+                "aa", rule="aa", type="resource-affinity", resources=[ha], opts=pve_opts
+            )
+
+    generated = record("p", "s", lambda: program(use_lean=False), {}).to_json()
+    leaned = record("p", "s", lambda: program(use_lean=True), {}).to_json()
+    assert leaned == generated
+    doc = json.loads(leaned)
+    assert len(doc["resources"]) == 8
+    versions = {r["options"].get("version") for r in doc["resources"] if r["custom"]}
+    assert None not in versions  # every provider resource names its plugin version
+    (ha,) = (r for r in doc["resources"] if r["type"] == proxmox.HA_RESOURCE_TYPE)
+    assert ha["inputs"]["resourceId"] == f"vm:{mock_number('pve')}"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_proxmoxve as proxmoxve
 
-from ictinfra.cloud.backends.base import Backend, VmIntent, tag_value
+from ictinfra.cloud.backends.base import Backend, VmIntent, lean, tag_value
 from ictinfra.cloud.config import ProxmoxSettings, StackConfig
 from ictinfra.cloud.errors import CloudError
 from ictinfra.cloud.estate import HostSpec
@@ -23,6 +23,7 @@ from ictinfra.inventory.model import Segment, Server, Zone
 VM_TYPE = "proxmoxve:index/vmLegacy:VmLegacy"
 VNET_TYPE = "proxmoxve:sdn/vnet:Vnet"
 HA_RULE_TYPE = "proxmoxve:index/harule:Harule"
+HA_RESOURCE_TYPE = "proxmoxve:index/haresource:Haresource"
 
 # When each backup class runs (vzdump calendar events); "none" has no job.
 BACKUP_SCHEDULES = {"daily": "*-*-* 01:00", "weekly": "sat 02:00"}
@@ -56,6 +57,7 @@ class ProxmoxBackend(Backend):
         self._zones: dict[str, proxmoxve.sdn.zone.Vlan] = {}
         self._zone_ids: dict[str, str] = {}
         self._vnet_ids: dict[str, str] = {}
+        self._ha_ids: dict[pulumi.Resource, pulumi.Output[str]] = {}
 
     @property
     def provider(self) -> pulumi.ProviderResource:
@@ -110,52 +112,74 @@ class ProxmoxBackend(Backend):
         ]
         if srv.anti_affinity is not None:
             tags.append(f"aa-{tag_value(srv.anti_affinity)}")
-        vm = proxmoxve.VmLegacy(
+        vm = lean(
+            proxmoxve.VmLegacy,
+            VM_TYPE,
             srv.name,
-            name=srv.name,
-            node_name=host_ref,
-            description=f"{intent.system.id} {intent.system.name} ({srv.role}) {srv.address}",
-            cpu=proxmoxve.VmLegacyCpuArgs(cores=srv.vcpu, sockets=1, type="x86-64-v2-AES"),
-            memory=proxmoxve.VmLegacyMemoryArgs(dedicated=srv.memory_gb * 1024),
-            disks=[
-                proxmoxve.VmLegacyDiskArgs(
-                    interface=f"scsi{i}",
-                    datastore_id=self.s.datastore,
-                    size=d.size_gb,
-                    ssd=d.tier == "ssd",
-                    discard="on",
-                )
-                for i, d in enumerate(srv.disks)
-            ],
-            network_devices=[
-                proxmoxve.VmLegacyNetworkDeviceArgs(bridge=intent.network_ref, model="virtio")
-            ],
-            operating_system=proxmoxve.VmLegacyOperatingSystemArgs(type=guest_for(srv.os).proxmox),
-            tags=sorted(tags),
-            on_boot=True,
-            started=True,
-            opts=self.child(parent),
+            proxmoxve.VmLegacyArgs(
+                name=srv.name,
+                node_name=host_ref,
+                description=f"{intent.system.id} {intent.system.name} ({srv.role}) {srv.address}",
+                cpu=proxmoxve.VmLegacyCpuArgs(cores=srv.vcpu, sockets=1, type="x86-64-v2-AES"),
+                memory=proxmoxve.VmLegacyMemoryArgs(dedicated=srv.memory_gb * 1024),
+                disks=[
+                    proxmoxve.VmLegacyDiskArgs(
+                        interface=f"scsi{i}",
+                        datastore_id=self.s.datastore,
+                        size=d.size_gb,
+                        ssd=d.tier == "ssd",
+                        discard="on",
+                    )
+                    for i, d in enumerate(srv.disks)
+                ],
+                network_devices=[
+                    proxmoxve.VmLegacyNetworkDeviceArgs(bridge=intent.network_ref, model="virtio")
+                ],
+                operating_system=proxmoxve.VmLegacyOperatingSystemArgs(
+                    type=guest_for(srv.os).proxmox
+                ),
+                tags=sorted(tags),
+                on_boot=True,
+                started=True,
+            ),
+            self.child(parent),
+            computed=("vm_id",),  # Proxmox assigns the VM id; HA and backups name it
         )
-        proxmoxve.Haresource(
+        lean(
+            proxmoxve.Haresource,
+            HA_RESOURCE_TYPE,
             f"ha-{srv.name}",
-            resource_id=vm.vm_id.apply(lambda i: f"vm:{i}"),
-            state="started",
-            comment=f"{intent.system.id} restarts on another node if its node fails",
-            opts=self.child(parent),
+            proxmoxve.HaresourceArgs(
+                resource_id=self._ha_id(vm),
+                state="started",
+                comment=f"{intent.system.id} restarts on another node if its node fails",
+            ),
+            self.child(parent),
         )
         return vm
+
+    def _ha_id(self, vm: pulumi.Resource) -> pulumi.Output[str]:
+        """How HA names a VM (``vm:<id>``); one Output per VM, shared by its HA resource
+        and its anti-affinity rule."""
+        if vm not in self._ha_ids:
+            self._ha_ids[vm] = vm.vm_id.apply(lambda i: f"vm:{i}")  # type: ignore[attr-defined]
+        return self._ha_ids[vm]
 
     def anti_affinity(
         self, group: str, vms: Sequence[pulumi.Resource], parent: pulumi.Resource
     ) -> None:
-        proxmoxve.Harule(
+        lean(
+            proxmoxve.Harule,
+            HA_RULE_TYPE,
             f"aa-{tag_value(group)}",
-            rule=f"aa-{tag_value(group)}",
-            type="resource-affinity",
-            affinity="negative",
-            resources=[vm.vm_id.apply(lambda i: f"vm:{i}") for vm in vms],  # type: ignore[attr-defined]
-            comment=f"anti-affinity group {group}",
-            opts=self.child(parent),
+            proxmoxve.HaruleArgs(
+                rule=f"aa-{tag_value(group)}",
+                type="resource-affinity",
+                affinity="negative",
+                resources=[self._ha_id(vm) for vm in vms],
+                comment=f"anti-affinity group {group}",
+            ),
+            self.child(parent),
         )
 
     def finish(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_vsphere as vsphere
 
-from ictinfra.cloud.backends.base import Backend, VmIntent, tag_value
+from ictinfra.cloud.backends.base import Backend, VmIntent, lean, tag_value
 from ictinfra.cloud.config import StackConfig, VsphereSettings
 from ictinfra.cloud.estate import HostSpec
 from ictinfra.cloud.guests import guest_for
@@ -81,12 +81,16 @@ class VsphereBackend(Backend):
                     opts=self.child(self.parent),
                 )
             cat = self._categories[category]
-            self._tags[key] = vsphere.Tag(
+            self._tags[key] = lean(
+                vsphere.Tag,
+                TAG_TYPE,
                 f"{category}-{key[1]}",
-                name=key[1],
-                category_id=cat.id,
-                description=f"{CATEGORIES[category]}: {value}",
-                opts=self.child(self.parent),
+                vsphere.TagArgs(
+                    name=key[1],
+                    category_id=cat.id,
+                    description=f"{CATEGORIES[category]}: {value}",
+                ),
+                self.child(self.parent),
             )
         return self._tags[key]
 
@@ -132,44 +136,52 @@ class VsphereBackend(Backend):
         ]
         if srv.anti_affinity is not None:
             tags.append(self._tag("ictinfra-aa", srv.anti_affinity).id)
-        return vsphere.VirtualMachine(
+        return lean(
+            vsphere.VirtualMachine,
+            VM_TYPE,
             srv.name,
-            name=srv.name,
-            annotation=f"{intent.system.id} {intent.system.name} ({srv.role}) {srv.address}",
-            resource_pool_id=self.cluster.resource_pool_id,
-            host_system_id=host_ref,
-            datastore_id=self._datastore(intent.host),
-            folder=f"{self.s.folder}/{intent.zone.id}",
-            num_cpus=srv.vcpu,
-            memory=srv.memory_gb * 1024,
-            guest_id=guest_for(srv.os).vsphere,
-            disks=[
-                vsphere.VirtualMachineDiskArgs(
-                    label=f"disk{i}",
-                    unit_number=i,
-                    size=d.size_gb,
-                    thin_provisioned=d.tier in TIERS_THIN,
-                )
-                for i, d in enumerate(srv.disks)
-            ],
-            network_interfaces=[
-                vsphere.VirtualMachineNetworkInterfaceArgs(network_id=intent.network_ref)
-            ],
-            tags=tags,
-            wait_for_guest_net_timeout=0,  # a new VM has no guest OS to wait for yet
-            opts=self.child(parent),
+            vsphere.VirtualMachineArgs(
+                name=srv.name,
+                annotation=f"{intent.system.id} {intent.system.name} ({srv.role}) {srv.address}",
+                resource_pool_id=self.cluster.resource_pool_id,
+                host_system_id=host_ref,
+                datastore_id=self._datastore(intent.host),
+                folder=f"{self.s.folder}/{intent.zone.id}",
+                num_cpus=srv.vcpu,
+                memory=srv.memory_gb * 1024,
+                guest_id=guest_for(srv.os).vsphere,
+                disks=[
+                    vsphere.VirtualMachineDiskArgs(
+                        label=f"disk{i}",
+                        unit_number=i,
+                        size=d.size_gb,
+                        thin_provisioned=d.tier in TIERS_THIN,
+                    )
+                    for i, d in enumerate(srv.disks)
+                ],
+                network_interfaces=[
+                    vsphere.VirtualMachineNetworkInterfaceArgs(network_id=intent.network_ref)
+                ],
+                tags=tags,
+                wait_for_guest_net_timeout=0,  # a new VM has no guest OS to wait for yet
+            ),
+            self.child(parent),
         )
 
     def anti_affinity(
         self, group: str, vms: Sequence[pulumi.Resource], parent: pulumi.Resource
     ) -> None:
-        vsphere.ComputeClusterVmAntiAffinityRule(
+        lean(
+            vsphere.ComputeClusterVmAntiAffinityRule,
+            RULE_TYPE,
             f"aa-{tag_value(group)}",
-            name=f"ictinfra-aa-{tag_value(group)}",
-            compute_cluster_id=self.cluster.id,
-            virtual_machine_ids=[vm.id for vm in vms],  # type: ignore[attr-defined]
-            mandatory=True,
-            opts=self.child(parent),
+            vsphere.ComputeClusterVmAntiAffinityRuleArgs(
+                name=f"ictinfra-aa-{tag_value(group)}",
+                compute_cluster_id=self.cluster.id,
+                virtual_machine_ids=[vm.id for vm in vms],  # type: ignore[attr-defined]
+                mandatory=True,
+            ),
+            self.child(parent),
         )
 
     def finish(
