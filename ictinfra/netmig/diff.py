@@ -73,8 +73,9 @@ class YamahaDriver(HConfigDriverBase):
     def idempotent_for(
         self, config: HConfigChild, other_children: Iterable[HConfigChild]
     ) -> HConfigChild | None:
-        # Keyed commands whose key is their first words: "ip lan1 address", "ip route X".
-        for rx in (r"^(ip \S+ address) ", r"^(description \S+) ", r"^(ip route \S+ gateway \S+) "):
+        # Keyed commands whose key is their first words: "ip lan1 address", "ip route X"
+        # (one line per destination holds all its gateways; a new line replaces the old).
+        for rx in (r"^(ip \S+ address) ", r"^(description \S+) ", r"^(ip route \S+) "):
             m = re.match(rx, config.text)
             if m:
                 for other in other_children:

@@ -396,7 +396,17 @@ def inventory_merge(inv: Inventory, dev: Device) -> Callable[[NeutralDevice], Ne
             if fact.description:
                 update["description"] = fact.description
             interfaces[interfaces.index(current)] = current.model_copy(update=update)
-        routes = list(nd.static_routes)
+        # The inventory's distance wins for a route it names (a YAMAHA backup gateway has
+        # no distance of its own, only "backup"); routes it adds are appended.
+        wanted: dict[tuple[ipaddress.IPv4Network, ipaddress.IPv4Address | None], int] = {
+            (r.prefix, r.next_hop): r.distance for r in dev.static_routes
+        }
+        routes = [
+            r.model_copy(update={"distance": wanted[(r.prefix, r.next_hop)]})
+            if (r.prefix, r.next_hop) in wanted
+            else r
+            for r in nd.static_routes
+        ]
         have = {(r.prefix, r.next_hop) for r in routes}
         routes.extend(
             StaticRoute(prefix=r.prefix, next_hop=r.next_hop, distance=r.distance)

@@ -72,9 +72,9 @@ def test_changes_on_an_old_yamaha_are_keyed_not_duplicated(inventory: Inventory)
         "ip route default gateway 10.255.17.1", "ip route default gateway 10.255.17.5"
     )
     d = diff(dev.platform, running, intended)
-    # One address per interface (keyed); routes are keyed by destination and gateway.
+    # One address per interface and one route line per destination (keyed): a new line
+    # replaces the old one, as on an RTX, so nothing is negated first.
     assert set(d.remediation) == {
-        "no ip route default gateway 10.255.17.1",
         "ip route default gateway 10.255.17.5",
         "ip lan2 address 10.255.17.6/30",
     }
@@ -82,6 +82,32 @@ def test_changes_on_an_old_yamaha_are_keyed_not_duplicated(inventory: Inventory)
     cli = PLATFORMS["yamaha"]
     cli.push_offline(sim, list(d.remediation))
     assert same(dev.platform, cli.config_text(sim, sim.running), intended)
+    cli.push_offline(sim, list(d.rollback))
+    assert same(dev.platform, cli.config_text(sim, sim.running), running)
+
+
+def test_yamaha_backup_gateway_joins_the_destination_line(inventory: Inventory) -> None:
+    dev = inventory.devices_by_hostname["iga-rt-01"]
+    running = render_device(inventory, dev)
+    primary = "ip route default gateway 10.255.17.1"
+    assert primary + "\n" in running
+    intended = running.replace(primary, primary + " gateway 10.17.110.254 weight 0")
+    d = diff(dev.platform, running, intended)
+    assert d.remediation == (primary + " gateway 10.17.110.254 weight 0",)
+    assert d.rollback == (primary,)
+    sim = sim_device(inventory, dev, "u", "p")
+    cli = PLATFORMS["yamaha"]
+    # A second line for the destination would replace the first on the device: the one
+    # line holds both gateways, and the backup is not in the table while the primary is.
+    cli.push_offline(sim, list(d.remediation))
+    assert same(dev.platform, cli.config_text(sim, sim.running), intended)
+    assert [r.next_hop for r in cli.routes(sim.running) if r.prefix.prefixlen == 0] == [
+        "10.255.17.1"
+    ]
+    cli.push_offline(sim, ["ip route default gateway 10.17.110.254"])
+    shown = cli.config_text(sim, sim.running)
+    assert "ip route default gateway 10.17.110.254\n" in shown
+    assert "gateway 10.255.17.1" not in shown  # replaced, not added
     cli.push_offline(sim, list(d.rollback))
     assert same(dev.platform, cli.config_text(sim, sim.running), running)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ictinfra.inventory import Inventory
+from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.model import Platform
 from ictinfra.netmig.errors import TranslateError
 from ictinfra.netmig.model import NeutralDevice, Outcome
@@ -54,6 +54,47 @@ def test_yamaha_to_nec_merges_interface_map_and_new_addresses(inventory: Invento
         "dns-resolver domain-name pref.test.example"
     ]
     assert [line for line in want if line not in got] == []
+
+
+def test_yamaha_floating_default_route_is_one_line_with_a_backup_gateway() -> None:
+    """The example inventory's Ise router: a primary WAN default and a backup via the radio
+    router (distance 200). An RTX holds both on one line; a second line would replace it."""
+    inv = load_inventory(ROOT / "inventory")
+    old = inv.devices_by_hostname["ise-rt-01"]
+    rendered = render_device(inv, old)
+    routes = [line for line in rendered.splitlines() if line.startswith("ip route ")]
+    assert routes == ["ip route default gateway 172.16.16.1 gateway 10.16.100.2 weight 0"]
+    # YAMAHA -> NEC IX: a floating static route, at the inventory's distance.
+    nec = translate_device(inv, inv.devices_by_hostname["ise-rt-11"], rendered)
+    assert nec.ok
+    assert [line for line in nec.config.splitlines() if line.startswith("ip route ")] == [
+        "ip route default 172.16.16.1",
+        "ip route default 10.16.100.2 distance 200",
+    ]
+    # YAMAHA -> YAMAHA keeps the one line; IOS -> YAMAHA builds it from two IOS routes.
+    same_platform = translate_text(rendered, Platform.YAMAHA_RTX, Platform.YAMAHA_RTX)
+    assert routes[0] in same_platform.config.splitlines()
+    ios = "hostname r\nip route 0.0.0.0 0.0.0.0 192.0.2.1\nip route 0.0.0.0 0.0.0.0 192.0.2.9 250\n"
+    from_ios = translate_text(ios, Platform.CISCO_IOS, Platform.YAMAHA_RTX)
+    assert [line for line in from_ios.config.splitlines() if line.startswith("ip route ")] == [
+        "ip route default gateway 192.0.2.1 gateway 192.0.2.9 weight 0"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("ip route default gateway pp 1", "has no equivalent"),
+        ("ip route 10.0.0.0/8 gateway 192.0.2.1 weight 3", "load-sharing weight 3"),
+        ("ip route default gateway 192.0.2.1 keepalive 1", "'keepalive 1' is not translated"),
+    ],
+)
+def test_yamaha_routes_that_cannot_be_expressed_are_unsupported(line: str, reason: str) -> None:
+    t = translate_text(f"console prompt r\n{line}\n", Platform.YAMAHA_RTX, Platform.NEC_IX)
+    (acct,) = [a for a in t.accounting if a.text == line]
+    assert acct.outcome is Outcome.UNSUPPORTED
+    assert reason in acct.reason
+    assert not t.ok
 
 
 def test_every_source_line_is_accounted_for() -> None:

@@ -24,6 +24,34 @@ from ictinfra.netmig.parsers.common import Accountant, blocks, port
 IP = r"\d+\.\d+\.\d+\.\d+"
 IFACE = r"(lan\d+(?:/\d+)?|vlan\d+|loopback\d+|bridge\d+)"
 
+# RTX has no administrative distance: one "ip route" line per destination lists every
+# gateway, and "weight 0" marks a backup used only when no other gateway is usable. Other
+# platforms express that as a floating static route, whose distance must exceed every
+# dynamic protocol's (OSPF 110); 200 is the customary choice. (The inventory's distance
+# wins when it names the same route: see translate.inventory_merge.)
+FLOATING_DISTANCE = 200
+
+
+def _gateways(text: str) -> tuple[list[tuple[ipaddress.IPv4Address, int]], str]:
+    """The gateways of an ``ip route`` line as (next hop, distance), or why not supported."""
+    out: list[tuple[ipaddress.IPv4Address, int]] = []
+    for chunk in text.split(" gateway ")[1:]:
+        words = chunk.split()
+        if not re.fullmatch(IP, words[0]):
+            return [], f"gateway {words[0]} (a PP/tunnel or DHCP gateway) has no equivalent"
+        weight = 1
+        rest = words[1:]
+        if rest[:1] == ["weight"] and len(rest) >= 2 and rest[1].isdigit():
+            weight = int(rest[1])
+            rest = rest[2:]
+        if rest:
+            return [], f"route parameter '{' '.join(rest)}' is not translated"
+        if weight not in {0, 1}:
+            return [], f"load-sharing weight {weight} has no equivalent (only backup, weight 0)"
+        out.append((ipaddress.IPv4Address(words[0]), FLOATING_DISTANCE if weight == 0 else 1))
+    return out, ""
+
+
 DROP: tuple[tuple[str, str], ...] = (
     (r"^(#.*|)$", "comment or separator"),
     (
@@ -169,14 +197,14 @@ def parse_yamaha(text: str) -> tuple[NeutralDevice, Accountant]:  # noqa: PLR091
         elif m := re.match(rf"^description {IFACE} (.+)$", t):
             b.iface(m.group(1))["description"] = _quoted(m.group(2))
             acct.translated(n, t, "interface_description", scope=m.group(1))
-        elif m := re.match(rf"^ip route (default|{IP}/\d+) gateway ({IP})(?: weight (\d+))?$", t):
+        elif m := re.match(rf"^ip route (default|{IP}/\d+)((?: gateway \S+(?: \S+)*?)+)$", t):
             prefix = ANY if m.group(1) == "default" else ipaddress.IPv4Network(m.group(1))
-            b.routes.append(
-                StaticRoute(
-                    prefix=prefix,
-                    next_hop=ipaddress.IPv4Address(m.group(2)),
-                    distance=int(m.group(3) or 1),
-                )
+            gateways, why = _gateways(m.group(2))
+            if why:
+                acct.unsupported(n, t, why)
+                continue
+            b.routes.extend(
+                StaticRoute(prefix=prefix, next_hop=hop, distance=dist) for hop, dist in gateways
             )
             acct.translated(n, t, "static_route")
         elif m := re.match(rf"^dns server((?: {IP})+)$", t):

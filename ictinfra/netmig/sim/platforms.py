@@ -678,7 +678,7 @@ YAMAHA_RULES = TreeRules(
         r"^(console prompt) ",
         r"^(ip \S+ address) ",
         r"^(description \S+) ",
-        r"^(ip route \S+ gateway \S+)",
+        r"^(ip route \S+) ",  # one line per destination: a new one replaces the old
         r"^(dns domain) ",
         r"^(snmp sysname) ",
         r"^(snmp syslocation) ",
@@ -849,13 +849,18 @@ class Yamaha(SimPlatform):
             for l3 in self.l3_interfaces(tree).values()
             if l3.up and l3.address is not None
         ]
-        for m in tree.top(r"^ip route (\S+) gateway (\S+)(?: weight (\d+))?"):
+        for m in tree.top(r"^ip route (\S+)((?: gateway \S+(?: weight \d+)?)+)$"):
             prefix = ipaddress.IPv4Network("0.0.0.0/0" if m.group(1) == "default" else m.group(1))
-            hop = ipaddress.IPv4Address(m.group(2))
-            via = next(
-                (r.interface for r in out if r.kind == "connected" and hop in r.prefix), "LAN1"
-            )
-            out.append(Route(prefix, "static", m.group(2), via))
+            gateways = re.findall(r"gateway (\S+)(?: weight (\d+))?", m.group(2))
+            # Backups (weight 0) enter the table only when no other gateway is usable; the
+            # simulator has no failing gateways, so they are shown only when alone.
+            active = [g for g, w in gateways if w != "0"] or [g for g, _ in gateways]
+            for gateway in active:
+                hop = ipaddress.IPv4Address(gateway)
+                via = next(
+                    (r.interface for r in out if r.kind == "connected" and hop in r.prefix), "LAN1"
+                )
+                out.append(Route(prefix, "static", gateway, via))
         return out
 
     def ip_route(self, dev: SimDevice) -> str:
