@@ -62,6 +62,9 @@ IMAGES: tuple[ImageSpec, ...] = (
     ImageSpec(
         "isolation-services", "systemd", "Squid and xrdp: web_proxy and virtual_browser roles"
     ),
+    ImageSpec(
+        "mail", "systemd", "Postfix, venv and libmagic: mail gateway and file transfer roles"
+    ),
 )
 IMAGES_BY_NAME = {spec.name: spec for spec in IMAGES}
 
