@@ -88,6 +88,45 @@ class SnmpCommunity(Model):
     acl: str | None = None
 
 
+class AaaServer(Model):
+    """A TACACS+ or RADIUS server. ``key`` keeps the source's encrypted form ("7 0822...")."""
+
+    protocol: Literal["tacacs+", "radius"]
+    name: str
+    address: ipaddress.IPv4Address
+    key: str = ""
+    auth_port: int | None = None
+    acct_port: int | None = None
+
+
+class AaaGroup(Model):
+    protocol: Literal["tacacs+", "radius"]
+    name: str
+    servers: tuple[str, ...] = ()  # server names
+
+
+class AaaLoginList(Model):
+    name: str  # "default" or a named list
+    methods: tuple[str, ...]  # "group tacacs+", "group NAME", "local", "enable", "none"...
+
+
+class LocalUser(Model):
+    """A local account: only its one-way hash travels (type 5, 8 or 9), never a password."""
+
+    name: str
+    privilege: int | None = None
+    secret_type: Literal[5, 8, 9]
+    secret: str
+
+
+class Aaa(Model):
+    new_model: bool = False
+    servers: tuple[AaaServer, ...] = ()
+    groups: tuple[AaaGroup, ...] = ()
+    login_lists: tuple[AaaLoginList, ...] = ()
+    users: tuple[LocalUser, ...] = ()
+
+
 class NeutralDevice(Model):
     hostname: str = ""
     domain: str = ""
@@ -103,6 +142,7 @@ class NeutralDevice(Model):
     static_routes: tuple[StaticRoute, ...] = ()
     ospf: Ospf | None = None
     acls: tuple[Acl, ...] = ()
+    aaa: Aaa | None = None
 
 
 class Outcome(StrEnum):

@@ -65,15 +65,26 @@ _ALL = frozenset(
         "static_route_interface",
         "ospf",
         "ospf_passive",
+        "aaa",
+        "aaa_server",
+        "aaa_user",
     }
 )
+AAA = frozenset({"aaa", "aaa_server", "aaa_user"})
+# Why a target lacks a feature, when there is more to say than "no rendering".
+NOT_RENDERED: dict[tuple[Platform, str], str] = {
+    (Platform.NEC_IX, f): "NEC IX AAA syntax is not verified against its command reference: "
+    "set AAA up on the replacement by hand (and waive the line), or keep the device blocked"
+    for f in ("aaa", "aaa_server", "aaa_user")
+}
 # What each target's template renders; a translated line whose feature is missing here
 # becomes unsupported for that target (aerleon-style: declared, not discovered).
 CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_IOS: _ALL,
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
-    - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface"},
+    - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface"}
+    - AAA,
     # RTX to a newer RTX: what the YAMAHA template renders today.
     Platform.YAMAHA_RTX: frozenset(
         {
@@ -231,6 +242,7 @@ def target_context(
             {"name": a.name, "kind": a.kind, "lines": [entry_text(e, a.kind) for e in a.entries]}
             for a in nd.acls
         ],
+        "aaa": nd.aaa.model_dump() if nd.aaa is not None else None,
     }
 
 
@@ -313,7 +325,9 @@ def _check_capabilities(
             a = a.model_copy(  # noqa: PLW2901 - the copy replaces the entry
                 update={
                     "outcome": Outcome.UNSUPPORTED,
-                    "reason": f"{target} has no rendering for {feature}",
+                    "reason": NOT_RENDERED.get(
+                        (target, feature), f"{target} has no rendering for {feature}"
+                    ),
                 }
             )
         if a.outcome is Outcome.UNSUPPORTED and _waived(a.text, waivers):

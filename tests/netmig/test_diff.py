@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.inventory.model import Platform
 from ictinfra.netmig.diff import diff, same
 from ictinfra.netmig.drivers import net_driver
+from ictinfra.netmig.sim.configtree import ConfigTree
+from ictinfra.netmig.sim.device import SimDevice
 from ictinfra.netmig.sim.platforms import PLATFORMS
 from ictinfra.netmig.sim.server import sim_device
-from ictinfra.netmig.translate import translate_device
+from ictinfra.netmig.translate import translate_device, translate_text
 from ictinfra.render.devices import render_device
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -150,3 +153,32 @@ def test_every_replacement_of_the_example_inventory_converges_offline() -> None:
         assert same(dev.platform, cli.config_text(sim, sim.running), t.config), dev.hostname
         converged += 1
     assert converged >= len(inv.replacements()) * 3 // 4
+
+
+def test_translated_aaa_pushes_onto_an_xe_and_rolls_back() -> None:
+    source = Path(__file__).parent / "fixtures" / "own" / "ios_aaa.cfg"
+    t = translate_text(
+        source.read_text(encoding="utf-8"),
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"GigabitEthernet0/0": "GigabitEthernet0/0/0"},
+        waivers=("re:^username legacy ", "re:^radius-server host ", "re:^aaa authorization "),
+    )
+    assert t.ok
+    cli = PLATFORMS["cisco_xe"]
+    sim = SimDevice(
+        hostname="x",
+        platform="cisco_xe",
+        model="ISR 4331",
+        running=ConfigTree.parse(cli.rules, "hostname old-ios\n"),
+        username="u",
+        password="p",
+    )
+    running = cli.config_text(sim, sim.running)
+    d = diff("cisco_xe", running, t.config)
+    assert "aaa new-model" in d.remediation
+    assert not cli.push_offline(sim, list(d.remediation))  # every line accepted
+    assert same("cisco_xe", cli.config_text(sim, sim.running), t.config)
+    assert diff("cisco_xe", cli.config_text(sim, sim.running), t.config).empty
+    assert not cli.push_offline(sim, list(d.rollback))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), running)

@@ -14,7 +14,7 @@ from ictinfra.inventory.model import Platform
 from ictinfra.netmig.errors import TranslateError
 from ictinfra.netmig.model import NeutralDevice, Outcome
 from ictinfra.netmig.parsers.ios import parse_ios
-from ictinfra.netmig.translate import translate_device, translate_text
+from ictinfra.netmig.translate import accounting_report, translate_device, translate_text
 from ictinfra.render.devices import render_device
 
 PUBLIC = Path(__file__).parent / "fixtures" / "public"
@@ -313,3 +313,97 @@ def test_public_ios_acls_reach_nec_ix_with_every_entry_and_binding() -> None:
     )
     assert "  ip filter OUTSIDE_TO_INSIDE 1 in\n  ip filter INSIDE_TO_AS1 1 out\n" in t.config
     assert "ntp server 18.18.18.18\nntp server 23.23.23.23\n" in t.config
+
+
+# --- AAA ----------------------------------------------------------------------------------
+
+OWN = Path(__file__).parent / "fixtures" / "own"
+AAA_REFUSED = {
+    "username legacy password 7 ********": "reversible password",
+    "radius-server host 10.2.11.62 key ********": "clear-text key",
+    "aaa authorization exec default group TACS local": "AAA command not translated",
+}
+
+
+def _aaa_counts(nd: NeutralDevice) -> dict[str, int]:
+    aaa = nd.aaa
+    assert aaa is not None
+    return {
+        "servers": len(aaa.servers),
+        "keyed_servers": sum(bool(s.key) for s in aaa.servers),
+        "groups": len(aaa.groups),
+        "group_members": sum(len(g.servers) for g in aaa.groups),
+        "login_lists": len(aaa.login_lists),
+        "users": len(aaa.users),
+    }
+
+
+def test_ios_aaa_reaches_xe_with_hashes_kept_and_secrets_masked() -> None:
+    text = (OWN / "ios_aaa.cfg").read_text(encoding="utf-8")
+    blocked = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    assert {a.text: a.reason for a in blocked.blocking}.keys() == AAA_REFUSED.keys()
+    for a in blocked.blocking:
+        assert AAA_REFUSED[a.text] in a.reason
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"GigabitEthernet0/0": "GigabitEthernet0/0/0"},
+        waivers=tuple(f"re:^{re.escape(a.text.split(' *')[0])}" for a in blocked.blocking),
+    )
+    assert t.ok
+    # Counted from the source text, independently of the parser: three servers (two legacy
+    # hosts sharing the global key, one named), one group of two, two login lists, the two
+    # accounts with a secret.
+    expected = {
+        "servers": len(re.findall(r"(?m)^(tacacs-server host|radius server) ", text)),
+        "keyed_servers": 3,
+        "groups": len(re.findall(r"(?m)^aaa group server ", text)),
+        "group_members": len(re.findall(r"(?m)^ server ", text)),
+        "login_lists": len(re.findall(r"(?m)^aaa authentication login ", text)),
+        "users": len(re.findall(r"(?m)^username \S+ .*secret [589] ", text)),
+    }
+    assert expected == {
+        "servers": 3, "keyed_servers": 3, "groups": 1, "group_members": 2,
+        "login_lists": 2, "users": 2,
+    }  # fmt: skip
+    assert _aaa_counts(t.device) == expected
+    reparsed, _ = parse_ios(t.config)
+    assert _aaa_counts(reparsed) == expected
+    # The modern syntax, the hashes and encrypted keys as the old device stored them.
+    assert "tacacs server TACACS-10.2.11.52\n address ipv4 10.2.11.52\n key 7 094F471A1A0A\n" in (
+        t.config
+    )
+    assert "aaa authentication login default group TACS local\n" in t.config
+    assert re.search(r"(?m)^username admin privilege 15 secret 9 \$9\$\S+$", t.config)
+    # No clear-text key or reversible password reaches the config; nothing secret the report.
+    assert "cleartextkey" not in t.config
+    assert "username legacy" not in t.config
+    report = accounting_report(t)
+    for secret in ("0822455D0A16", "094F471A1A0A", "$9$", "$1$", "cleartextkey"):
+        assert secret not in report
+
+
+def test_ios_aaa_to_nec_ix_stays_unsupported_with_the_reason() -> None:
+    text = (OWN / "ios_aaa.cfg").read_text(encoding="utf-8")
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.NEC_IX,
+        interface_map={"GigabitEthernet0/0": "GigaEthernet0.0"},
+    )
+    aaa_lines = [a for a in t.accounting if a.feature.startswith("aaa")]
+    assert aaa_lines
+    assert all(a.outcome is Outcome.UNSUPPORTED for a in aaa_lines)
+    assert all("not verified" in a.reason for a in aaa_lines)
+    assert t.config == ""
+
+
+def test_public_config_aaa_lines_are_accounted_for() -> None:
+    text = (PUBLIC / "batfish_as2border1.cfg").read_text(encoding="utf-8")
+    t = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    outcome = {a.text: a for a in t.accounting if "aaa" in a.text}
+    assert outcome["aaa new-model"].outcome is Outcome.TRANSLATED
+    assert outcome["no aaa new-model"].outcome is Outcome.DROPPED
+    # Not a method list: reported, not guessed at.
+    assert outcome["aaa authentication login privilege-mode"].outcome is Outcome.UNSUPPORTED

@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 
 from ictinfra.netmig.model import ANY as ANY_NET
 from ictinfra.netmig.model import (
+    Aaa,
+    AaaGroup,
+    AaaLoginList,
+    AaaServer,
     Acl,
     AclEntry,
     Interface,
+    LocalUser,
     NeutralDevice,
     Ospf,
     OspfNetwork,
@@ -40,9 +45,10 @@ DROP: tuple[tuple[str, str], ...] = (
         "IOS service defaults; the replacement's baseline applies",
     ),
     (
-        r"^(enable (secret|password)|username) ",
+        r"^enable (secret|password) ",
         "credentials are provisioned from the inventory's secret reference",
     ),
+    (r"^no aaa new-model$", "AAA off is the default"),
     (r"^(no )?ip (cef|subnet-zero|classless)$", "IOS default forwarding behaviour"),
     (r"^no ip domain[- ]lookup$", "name lookup of mistyped commands: a CLI default"),
     (
@@ -103,6 +109,27 @@ class _Builder:
     routes: list[StaticRoute] = field(default_factory=list)
     ospf: Ospf | None = None
     acls: dict[str, Acl] = field(default_factory=dict)
+    aaa_new_model: bool = False
+    aaa_servers: list[AaaServer] = field(default_factory=list)
+    aaa_groups: list[AaaGroup] = field(default_factory=list)
+    login_lists: dict[str, AaaLoginList] = field(default_factory=dict)
+    users: dict[str, LocalUser] = field(default_factory=dict)
+    # Legacy "tacacs-server key" / "radius-server key": for servers without their own key.
+    default_keys: dict[str, str] = field(default_factory=dict)
+
+    def aaa(self) -> Aaa | None:
+        servers = tuple(
+            s if s.key else s.model_copy(update={"key": self.default_keys.get(s.protocol, "")})
+            for s in self.aaa_servers
+        )
+        aaa = Aaa(
+            new_model=self.aaa_new_model,
+            servers=servers,
+            groups=tuple(self.aaa_groups),
+            login_lists=tuple(self.login_lists.values()),
+            users=tuple(self.users.values()),
+        )
+        return aaa if aaa != Aaa() else None
 
     def device(self) -> NeutralDevice:
         return NeutralDevice(
@@ -120,6 +147,7 @@ class _Builder:
             static_routes=tuple(self.routes),
             ospf=self.ospf,
             acls=tuple(self.acls.values()),
+            aaa=self.aaa(),
         )
 
 
@@ -216,6 +244,8 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
         (r"^line ", _line),
         (r"^banner (motd|login|exec) ", _banner),
+        (r"^(tacacs|radius) server (\S+)$", _aaa_server),
+        (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
     )
     for rx, handler in handlers:
         m = re.match(rx, t)
@@ -260,6 +290,8 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         rf"^ip route ({IP}) ({IP}) (\S+)(?: ({IP}))?(?: (\d+))?(?: name (\S+))?$", t
     ):
         _route(n, t, m, b, acct)
+    elif t.startswith(("aaa ", "tacacs-server ", "radius-server ", "username ")):
+        _aaa_line(n, t, b, acct)
     elif m := re.match(r"^access-list (\d+) (remark .*|(?:permit|deny) .*)$", t):
         number = int(m.group(1))
         if m.group(2).startswith("remark"):
@@ -462,3 +494,147 @@ def _banner(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> No
     acct.translated(block.number, block.text, "banner")
     for n, t in block.children:
         acct.translated(n, t, "banner")
+
+
+# --- AAA ----------------------------------------------------------------------------------
+
+KEY = r"key (?:(7|6) (\S+)|(0) (\S+)|(?!\d )(\S+))"
+CLEAR_KEY = (
+    "a clear-text key must not travel in generated configurations: store it encrypted "
+    "(type 7/6) on the old device first, or set it on the replacement by hand"
+)
+LOGIN_METHOD = re.compile(r"group \S+|local-case|local|enable|line|none|tacacs\+|radius")
+
+
+def _key(m: re.Match[str], first: int) -> tuple[str, bool]:
+    """The key as the target stores it ("7 0822..."), and whether the source had it in clear."""
+    kind, value, clear_kind, _clear_value, bare = m.group(
+        first, first + 1, first + 2, first + 3, first + 4
+    )
+    if kind:
+        return f"{kind} {value}", False
+    return "", bool(clear_kind or bare)
+
+
+def _legacy_name(protocol: str, address: str) -> str:
+    # A legacy server has no name; the modern form needs one, derived from its address.
+    return f"{'TACACS' if protocol == 'tacacs+' else 'RADIUS'}-{address}"
+
+
+def _aaa_line(n: int, t: str, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0911 - one rule per command
+    if t == "aaa new-model":
+        b.aaa_new_model = True
+        acct.translated(n, t, "aaa")
+        return
+    if m := re.match(r"^aaa authentication login (\S+) (.+)$", t):
+        words = m.group(2)
+        methods = LOGIN_METHOD.findall(words)
+        if " ".join(methods) != words.strip():
+            acct.unsupported(n, t, "login method list not understood")
+            return
+        # "tacacs+" / "radius" without "group" is the old spelling of the same thing.
+        methods = [f"group {w}" if w in {"tacacs+", "radius"} else w for w in methods]
+        b.login_lists[m.group(1)] = AaaLoginList(name=m.group(1), methods=tuple(methods))
+        acct.translated(n, t, "aaa")
+        return
+    if m := re.match(
+        rf"^(tacacs|radius)-server host ({IP})((?: (?:auth|acct)-port \d+)*)(?: {KEY})?$", t
+    ):
+        protocol = "tacacs+" if m.group(1) == "tacacs" else "radius"
+        key, clear = _key(m, 4)
+        if clear:
+            acct.unsupported(n, t, CLEAR_KEY)
+            return
+        ports = dict(re.findall(r"(auth|acct)-port (\d+)", m.group(3)))
+        if ports and protocol != "radius":
+            acct.unsupported(n, t, "TACACS+ server option not supported")
+            return
+        b.aaa_servers.append(
+            AaaServer(
+                protocol=protocol,
+                name=_legacy_name(protocol, m.group(2)),
+                address=ipaddress.IPv4Address(m.group(2)),
+                key=key,
+                auth_port=int(ports["auth"]) if "auth" in ports else None,
+                acct_port=int(ports["acct"]) if "acct" in ports else None,
+            )
+        )
+        acct.translated(n, t, "aaa_server")
+        return
+    if m := re.match(rf"^(tacacs|radius)-server {KEY}$", t):
+        key, clear = _key(m, 2)
+        if clear:
+            acct.unsupported(n, t, CLEAR_KEY)
+            return
+        b.default_keys["tacacs+" if m.group(1) == "tacacs" else "radius"] = key
+        acct.translated(n, t, "aaa_server")
+        return
+    if m := re.match(r"^username (\S+)(?: privilege (\d+))? secret ([589]) (\S+)$", t):
+        b.users[m.group(1)] = LocalUser(
+            name=m.group(1),
+            privilege=int(m.group(2)) if m.group(2) else None,
+            secret_type=int(m.group(3)),
+            secret=m.group(4),
+        )
+        acct.translated(n, t, "aaa_user")
+        return
+    if re.match(r"^username \S+ .*\bpassword\b", t):
+        acct.unsupported(
+            n,
+            t,
+            "a reversible password (type 0/7) is not carried over: give the account a secret "
+            "(type 8/9) on the old device, or provision it from the inventory's secret reference",
+        )
+        return
+    if t.startswith("aaa "):
+        acct.unsupported(n, t, "AAA command not translated (only new-model, login lists, servers)")
+        return
+    acct.unsupported(n, t, "no translation rule for this command")
+
+
+def _aaa_server(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    protocol = "tacacs+" if m.group(1) == "tacacs" else "radius"
+    name = m.group(2)
+    fields: dict[str, object] = {"protocol": protocol, "name": name}
+    lines = [(block.number, block.text)]
+    ok = True
+    for n, t in block.children:
+        if mm := re.match(rf"^address ipv4 ({IP})((?: (?:auth|acct)-port \d+)*)$", t):
+            fields["address"] = ipaddress.IPv4Address(mm.group(1))
+            for kind, number in re.findall(r"(auth|acct)-port (\d+)", mm.group(2)):
+                fields[f"{kind}_port"] = int(number)
+            lines.append((n, t))
+        elif mm := re.match(rf"^{KEY}$", t):
+            key, clear = _key(mm, 1)
+            if clear:
+                acct.unsupported(n, t, CLEAR_KEY, scope=name)
+                ok = False
+                continue
+            fields["key"] = key
+            lines.append((n, t))
+        else:
+            acct.unsupported(n, t, f"{m.group(1)} server option not supported", scope=name)
+            ok = False
+    if "address" not in fields:
+        acct.unsupported(block.number, block.text, "server without an IPv4 address")
+        return
+    if ok:
+        b.aaa_servers.append(AaaServer.model_validate(fields))
+    for n, t in lines:
+        acct.translated(n, t, "aaa_server", scope=name)
+
+
+def _aaa_group(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    protocol = m.group(1)
+    names: list[str] = []
+    acct.translated(block.number, block.text, "aaa_server")
+    for n, t in block.children:
+        if mm := re.match(r"^server name (\S+)$", t):
+            names.append(mm.group(1))
+            acct.translated(n, t, "aaa_server")
+        elif mm := re.match(rf"^server ({IP})$", t):
+            names.append(_legacy_name(protocol, mm.group(1)))  # a legacy server, by address
+            acct.translated(n, t, "aaa_server")
+        else:
+            acct.unsupported(n, t, "server group option not supported")
+    b.aaa_groups.append(AaaGroup(protocol=protocol, name=m.group(2), servers=tuple(names)))

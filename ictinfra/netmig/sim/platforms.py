@@ -207,6 +207,9 @@ IOS_RULES = TreeRules(
         r"^crypto ",
         r"^archive$",
         r"^key chain ",
+        r"^tacacs server ",
+        r"^radius server ",
+        r"^aaa group server ",
     ),
     keyed=compile_all(
         r"^(hostname) ",
@@ -225,6 +228,10 @@ IOS_RULES = TreeRules(
         r"^(snmp-server contact) ",
         r"^(enable secret) ",
         r"^(clock timezone) ",
+        r"^(aaa authentication login \S+) ",
+        r"^(username \S+) ",
+        r"^(address ipv4) ",
+        r"^(key) ",
     ),
     literal_no=compile_all(
         r"^no shutdown$", r"^no ip address$", r"^no switchport$", r"^no ip http"
@@ -243,10 +250,13 @@ IOS_RULES = TreeRules(
         r"^enable ",
         r"^service ",
         r"^aaa ",
+        r"^tacacs",
+        r"^radius",
         r"^access-list ",
         r"^clock ",
         r"^spanning-tree ",
         r"^no (interface|router|vlan|ip access-list|ip route|ntp|logging|snmp-server|banner) ",
+        r"^no (aaa|tacacs|radius|username) ",
     ),
     ignore=compile_all(
         r"^end$", r"^Building configuration", r"^Current configuration", r"^version "
@@ -263,6 +273,10 @@ SECTION_MODES = (
     (r"^ip access-list extended", "config-ext-nacl"),
     (r"^line ", "config-line"),
     (r"^route-map ", "config-route-map"),
+    (r"^tacacs server ", "config-server-tacacs"),
+    (r"^radius server ", "config-radius-server"),
+    (r"^aaa group server tacacs", "config-sg-tacacs+"),
+    (r"^aaa group server radius", "config-sg-radius"),
 )
 
 IOS_INVALID = "% Invalid input detected at '^' marker."
