@@ -1,23 +1,38 @@
 """End-to-end mail throughput: Postfix alone vs Postfix + the sanitising filter, same run.
 
     .venv/bin/python bench/mail_throughput.py [--count N] [--workers W] [--senders S]
+        [--kinds small,html+pdf] [--mode milter|content_filter]
     .venv/bin/python bench/mail_throughput.py --kill [--count 2000]
+    .venv/bin/python bench/mail_throughput.py --profile html+pdf [--count 200]
 
-For each of two kinds of mail (small text; HTML with a PDF attachment) it starts a
-throw-away Postfix on loopback (ictinfra.mailsan.lab), injects N messages over SMTP with S
-parallel clients, and measures the time until all N are in the Maildir and the queue is
-empty; then the same with the filter service (W workers) in the path. It prints messages
-per second and the ratio filter/alone (goal: at least 0.5), plus a pass-through filter
-(re-injects without sanitising or storing) to separate the plumbing's cost from ours.
+For each kind of mail (small text; HTML with a 2-page PDF attachment, every PDF distinct
+so nothing can be cached) it starts a throw-away Postfix on loopback
+(ictinfra.mailsan.lab), injects N messages over SMTP with S parallel clients, and
+measures the time until all N are in the Maildir and the queue is empty: Postfix alone,
+then with a pass-through filter (the same milter protocol code answering ACCEPT without
+storing or sanitising: the plumbing's own cost), then with the sanitising filter (W
+workers). It prints messages per second and the ratio filter/alone (goal: at least 0.5),
+then checks every delivered message really is sanitised (mark header, no HTML part, an
+image-only PDF) and that a sample of originals decrypt from the quarantine.
+
+``--kill``: N messages sent through an upstream Postfix (a real MTA: it retries on 4xx and
+on dropped connections) relaying into the filtered one, while filter workers and then
+the whole service are SIGKILLed; prints how many were delivered, lost, delivered twice.
+
+``--profile KIND``: the filter's per-message work (store, sanitise, milter edits)
+in-process under cProfile, without Postfix; prints the most expensive functions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import cProfile
 import io
 import multiprocessing
 import os
+import pstats
 import random
 import shutil
 import signal
@@ -38,10 +53,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiosmtpd.smtp
 from PIL import Image
 
-from ictinfra.mailsan import DEFAULT_POLICY
+from ictinfra.mailsan import DEFAULT_POLICY, milter
 from ictinfra.mailsan.lab import FilterProcess, PostfixLab, free_port
-from ictinfra.mailsan.quarantine import new_key
+from ictinfra.mailsan.quarantine import Quarantine, new_key
+from ictinfra.mailsan.sanitise import sanitise
 from ictinfra.mailsan.service import FilterConfig, Reinjector
+from tests.mailsan.safety import assert_safe
 
 DOMAIN = "lgwan.lab.invalid"
 
@@ -55,17 +72,14 @@ def small(i: int) -> bytes:
     return msg.as_bytes()
 
 
-def _pdf() -> bytes:
-    """Two A4 pages carrying a scanned-looking picture: the message is about 200 KB."""
-    rng = random.Random(1)
-    noise = bytes(rng.randrange(256) for _ in range(100 * 100))
+def _pdf(i: int) -> bytes:
+    """Two A4 pages carrying a scanned-looking picture, different for every message."""
+    rng = random.Random(i)
+    noise = rng.randbytes(100 * 100)
     page = Image.frombytes("L", (100, 100), noise).convert("RGB").resize((600, 850))
     out = io.BytesIO()
     page.save(out, format="PDF", save_all=True, append_images=[page], resolution=72)
     return out.getvalue()
-
-
-PDF = _pdf()
 
 
 def html_pdf(i: int) -> bytes:
@@ -80,13 +94,29 @@ def html_pdf(i: int) -> bytes:
         f"<table>{rows}</table></body></html>",
         subtype="html",
     )
-    msg.add_attachment(PDF, maintype="application", subtype="pdf", filename=f"doc{i}.pdf")
+    msg.add_attachment(_pdf(i), maintype="application", subtype="pdf", filename=f"doc{i}.pdf")
     return msg.as_bytes()
 
 
-def _passthrough_worker(sock: socket.socket, reinject_port: int) -> None:
-    """Reference only: an aiosmtpd filter that re-injects without sanitising or storing,
-    to show what the after-queue plumbing itself costs."""
+KINDS = {"small": small, "html+pdf": html_pdf}
+
+
+def _passthrough_milter(sock: socket.socket) -> None:
+    """Reference only: the milter protocol code answering ACCEPT to every message (no
+    store, no sanitising), to show what the plumbing itself costs."""
+
+    async def accept(_msg: milter.Message, _leading_space: bool) -> milter.Answer:  # noqa: FBT001
+        return [milter.packet(milter.ACCEPT)], None
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(
+        loop.create_server(lambda: milter.MilterProtocol(accept, 1 << 30), sock=sock)
+    )
+    loop.run_forever()
+
+
+def _passthrough_content_filter(sock: socket.socket, reinject_port: int) -> None:
+    """Reference only: an aiosmtpd after-queue filter that re-injects without sanitising."""
     reinjector = Reinjector("127.0.0.1", reinject_port, 60)
 
     class Handler:
@@ -110,57 +140,105 @@ def _passthrough_worker(sock: socket.socket, reinject_port: int) -> None:
     loop.run_forever()
 
 
+def _send_all(port: int, messages: list[bytes], senders: int) -> None:
+    def send(chunk: list[bytes]) -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+            for raw in chunk:
+                client.sendmail("sender@internet.example", [f"user@{DOMAIN}"], raw)
+
+    with ThreadPoolExecutor(senders) as pool:
+        list(pool.map(send, [messages[i::senders] for i in range(senders)]))
+
+
+def _check(condition: bool, what: object) -> None:  # noqa: FBT001
+    if not condition:
+        raise SystemExit(f"verification failed: {what}")
+
+
+def _verify(kind: str, lab: PostfixLab, quarantine: Quarantine, count: int) -> str:
+    """Every delivered message sanitised; a sample of originals decrypts exactly."""
+    files = lab.delivered()
+    subjects = Counter()
+    for index, path in enumerate(files):
+        raw = path.read_bytes()
+        msg = assert_safe(raw)  # mark header, no HTML part, no link, image-only PDFs
+        subjects[str(msg["Subject"])] += 1
+        mark = str(msg["X-Mailsan"])
+        _check(mark.startswith("verdict=deliver"), mark)
+        if kind == "html+pdf":
+            _check("converted=1" in mark and "html-alternative-dropped" in mark, mark)
+        if index % max(1, count // 20) == 0:
+            original = quarantine.original(str(msg["X-Mailsan-Id"]))
+            _check(f"Subject: {msg['Subject']}".encode() in original, "original")
+    _check(len(subjects) == count, f"{len(subjects)} distinct of {count}")
+    _check(max(subjects.values()) == 1, "a message delivered twice")
+    return f"verified: {len(files)} delivered, all sanitised, originals decrypt"
+
+
 def run(
-    kind: str, count: int, senders: int, workers: int | None, *, passthrough: bool = False
-) -> float:
-    make = small if kind == "small" else html_pdf
-    messages = [make(i) for i in range(count)]
+    kind: str,
+    messages: list[bytes],
+    senders: int,
+    workers: int | None,
+    *,
+    mode: str = "milter",
+    passthrough: bool = False,
+) -> tuple[float, str]:
+    count = len(messages)
     root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
     filter_port = free_port() if workers else None
-    lab = PostfixLab(root / "postfix", DEFAULT_POLICY, filter_port=filter_port)
+    lab = PostfixLab(root / "postfix", DEFAULT_POLICY, filter_port=filter_port, mode=mode)
     service = None
+    procs: list[multiprocessing.process.BaseProcess] = []
+    key = new_key()
     try:
         lab.start()
-        procs = []
         if filter_port is not None and workers and passthrough:
             sock = socket.create_server(("127.0.0.1", filter_port))
             ctx = multiprocessing.get_context("fork")
-            procs = [
-                ctx.Process(target=_passthrough_worker, args=(sock, lab.reinject_port), daemon=True)
-                for _ in range(workers)
-            ]
+            target, args = (
+                (_passthrough_milter, (sock,))
+                if mode == "milter"
+                else (_passthrough_content_filter, (sock, lab.reinject_port))
+            )
+            procs = [ctx.Process(target=target, args=args, daemon=True) for _ in range(workers)]
             for proc in procs:
                 proc.start()
             sock.close()
         elif filter_port is not None and workers:
-            config = FilterConfig(
-                listen_port=filter_port,
-                reinject_port=lab.reinject_port,
-                workers=workers,
-                quarantine_dir=root / "quarantine",
-                policy=DEFAULT_POLICY,
+            config = FilterConfig.model_validate(
+                {
+                    "listen_port": filter_port,
+                    "reinject_port": lab.reinject_port,
+                    "workers": workers,
+                    "quarantine_dir": root / "quarantine",
+                    "policy": DEFAULT_POLICY,
+                    "mode": mode,
+                }
             )
-            service = FilterProcess(root / "filter", config, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+            service = FilterProcess(root / "filter", config, {"ICTINFRA_QUARANTINE_KEY": key})
             service.start()
-
-        def send(chunk: list[bytes]) -> None:
-            with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=60) as client:
-                for raw in chunk:
-                    client.sendmail("sender@internet.example", [f"user@{DOMAIN}"], raw)
-
-        chunks = [messages[i::senders] for i in range(senders)]
+            # Workers start their converter children: let them settle before timing.
+            _send_all(lab.smtp_port, [small(-1)], 1)
+            while len(lab.delivered()) < 1 or lab.queued():
+                time.sleep(0.05)
+            for path in lab.delivered():
+                path.unlink()
         start = time.monotonic()
-        with ThreadPoolExecutor(senders) as pool:
-            list(pool.map(send, chunks))
+        _send_all(lab.smtp_port, messages, senders)
         while len(lab.delivered()) < count or lab.queued():
             time.sleep(0.05)
-            if time.monotonic() - start > 900:
+            if time.monotonic() - start > 1800:
                 raise SystemExit(f"{kind}: only {len(lab.delivered())} of {count} delivered")
         rate = count / (time.monotonic() - start)
+        verified = ""
+        if service is not None:
+            quarantine = Quarantine(root / "quarantine", base64.urlsafe_b64decode(key))
+            verified = _verify(kind, lab, quarantine, count)
+        return rate, verified
+    finally:
         for proc in procs:
             proc.kill()
-        return rate
-    finally:
         if service is not None:
             service.stop()
         lab.stop()
@@ -168,14 +246,19 @@ def run(
 
 
 def kill_run(count: int, senders: int, workers: int) -> None:
-    """``count`` messages while filter workers, then the whole service, are SIGKILLed;
-    every message must arrive exactly once (checked by subject)."""
+    """``count`` messages through an upstream Postfix into the milter-filtered one while
+    filter workers, then the whole service, are SIGKILLed; each must arrive exactly once."""
     root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
     filter_port = free_port()
     lab = PostfixLab(root / "postfix", DEFAULT_POLICY, filter_port=filter_port)
+    upstream = PostfixLab(
+        root / "upstream",
+        DEFAULT_POLICY,
+        relay_port=lab.smtp_port,
+        hostname="upstream.lab.invalid",
+    )
     config = FilterConfig(
         listen_port=filter_port,
-        reinject_port=lab.reinject_port,
         workers=workers,
         quarantine_dir=root / "quarantine",
         policy=DEFAULT_POLICY,
@@ -183,33 +266,27 @@ def kill_run(count: int, senders: int, workers: int) -> None:
     service = FilterProcess(root / "filter", config, {"ICTINFRA_QUARANTINE_KEY": new_key()})
     try:
         lab.start()
+        upstream.start()
         service.start()
         messages = [small(i) for i in range(count)]
-
-        def send(chunk: list[bytes]) -> None:
-            with smtplib.SMTP("127.0.0.1", lab.smtp_port, timeout=60) as client:
-                for raw in chunk:
-                    client.sendmail("sender@internet.example", [f"user@{DOMAIN}"], raw)
-
         start = time.monotonic()
-        with ThreadPoolExecutor(senders + 1) as pool:
-            futures = [pool.submit(send, messages[i::senders]) for i in range(senders)]
+        with ThreadPoolExecutor(1) as pool:
+            sending = pool.submit(_send_all, upstream.smtp_port, messages, senders)
             kills = 0
-            while len(lab.delivered()) < count * 0.6:
-                time.sleep(1.5)
+            while len(lab.delivered()) < count * 0.6 and time.monotonic() - start < 600:
+                time.sleep(1.0)
                 pids = service.worker_pids()
                 if pids and kills < 5:
-                    os.kill(pids[0], signal.SIGKILL)
+                    os.kill(pids[kills % len(pids)], signal.SIGKILL)
                     kills += 1
             service.kill()
-            time.sleep(2)
+            time.sleep(3)
             service.start()
-            for future in futures:
-                future.result()
-        lab.flush()
-        while len(lab.delivered()) < count or lab.queued():
-            time.sleep(0.2)
-            if time.monotonic() - start > 1200:
+            sending.result()
+        while len(lab.delivered()) < count or lab.queued() or upstream.queued():
+            time.sleep(1)
+            upstream.flush()
+            if time.monotonic() - start > 1800:
                 break
         seen = Counter(
             BytesParser(policy=SMTP).parsebytes(p.read_bytes(), headersonly=True)["Subject"]
@@ -217,14 +294,45 @@ def kill_run(count: int, senders: int, workers: int) -> None:
         )
         lost = count - len(seen)
         twice = sum(1 for n in seen.values() if n > 1)
+        deferred = upstream.log().count("status=deferred")
         print(
-            f"kill run: {count} sent, {kills} workers killed, service killed once; "
-            f"{len(seen)} delivered, {lost} lost, {twice} delivered twice, "
+            f"kill run (milter): {count} sent through an upstream Postfix, {kills} workers "
+            f"killed, then the whole service; {len(seen)} delivered, {lost} lost, {twice} "
+            f"delivered twice; upstream deferrals (4xx/dropped, retried): {deferred}; "
             f"{time.monotonic() - start:.0f} s"
         )
     finally:
         service.stop()
+        upstream.stop()
         lab.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def profile(kind: str, count: int) -> None:
+    """The filter's per-message work in-process: store (encrypt, write, group fsync),
+    sanitise, milter edits. No Postfix, no converter child."""
+    root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
+    try:
+        quarantine = Quarantine(root, base64.urlsafe_b64decode(new_key()))
+        messages = [KINDS[kind](i) for i in range(count)]
+
+        def work() -> None:
+            for raw in messages:
+                record, durable = quarantine.store_begin(raw, "s@internet.example", ["u@x"])
+                result = sanitise(raw, DEFAULT_POLICY, quarantine_id=record.id)
+                durable.wait()
+                quarantine.record_result(record, result, None)
+                headers, _ = milter.split_message(raw)
+                milter.edits(headers, result.message, leading_space=True)
+                quarantine.mark_delivered(record.id)
+
+        started = time.perf_counter()
+        prof = cProfile.Profile()
+        prof.runcall(work)
+        elapsed = time.perf_counter() - started
+        print(f"{kind}: {count} messages, {elapsed / count * 1000:.2f} ms each under cProfile")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+    finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -234,22 +342,34 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument("--kinds", default="small,html+pdf", help="comma-separated mail kinds")
+    parser.add_argument("--mode", default="milter", choices=("milter", "content_filter"))
     parser.add_argument("--kill", action="store_true", help="the kill-a-worker run instead")
+    parser.add_argument("--profile", choices=sorted(KINDS), help="profile one kind in-process")
     args = parser.parse_args()
     if args.kill:
         kill_run(args.count, args.senders, args.workers)
         return
+    if args.profile:
+        profile(args.profile, args.count)
+        return
     print(
-        f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter workers"
+        f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter "
+        f"workers, mode {args.mode}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
     )
     for kind in args.kinds.split(","):
-        alone = run(kind, args.count, args.senders, None)
-        plumbing = run(kind, args.count, args.senders, args.workers, passthrough=True)
-        filtered = run(kind, args.count, args.senders, args.workers)
+        messages = [KINDS[kind](i) for i in range(args.count)]
+        size = sum(map(len, messages)) // len(messages)
+        alone, _ = run(kind, messages, args.senders, None)
+        plumbing, _ = run(
+            kind, messages, args.senders, args.workers, mode=args.mode, passthrough=True
+        )
+        filtered, verified = run(kind, messages, args.senders, args.workers, mode=args.mode)
         print(
-            f"{kind:9} Postfix alone {alone:7.1f} msg/s | + pass-through filter {plumbing:7.1f}"
-            f" | + sanitising filter {filtered:7.1f} msg/s"
+            f"{kind:9} ({size // 1024} KB) Postfix alone {alone:7.1f} msg/s"
+            f" | + pass-through {args.mode} {plumbing:7.1f}"
+            f" | + sanitising {args.mode} {filtered:7.1f} msg/s"
             f" | ratio {filtered / alone:.2f} (goal >= 0.50; plumbing alone {plumbing / alone:.2f})"
+            f" | {verified}"
         )
 
 

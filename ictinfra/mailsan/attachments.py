@@ -346,25 +346,53 @@ def _pdf(  # noqa: PLR0912 - each active-content kind is its own check
             text, _ = neutralise_links("\n\f\n".join(texts))
             result = Deliverable(filename=f"{name}.txt", mime="text/plain", data=text.encode())
             return result, "PDF converted to text" + stripped
-        images = [
-            doc[i].render(scale=policy.pdf_render_scale).to_pil().convert("RGB")
-            for i in range(len(doc))
-        ]
+        rendered = [_page_jpeg(doc[i], policy.pdf_render_scale) for i in range(len(doc))]
     finally:
         doc.close()
-    if not images:
+    if not rendered:
         raise _Unsafe(Action.REMOVED, "PDF has no pages")
-    out = io.BytesIO()
-    images[0].save(
-        out,
-        format="PDF",
-        save_all=True,
-        append_images=images[1:],
-        resolution=72 * policy.pdf_render_scale,
-    )
     filename = name if name.lower().endswith(".pdf") else f"{name}.pdf"
-    result = Deliverable(filename=filename, mime="application/pdf", data=out.getvalue())
-    return result, f"PDF rendered to an image-only PDF ({len(images)} pages){stripped}"
+    result = Deliverable(filename=filename, mime="application/pdf", data=_image_pdf(rendered))
+    return result, f"PDF rendered to an image-only PDF ({len(rendered)} pages){stripped}"
+
+
+_Page = tuple[bytes, int, int, float, float]  # JPEG, pixel width/height, size in points
+
+
+def _page_jpeg(page: pdfium.PdfPage, scale: float) -> _Page:
+    """One page rendered (pdfium) and JPEG-encoded once (Pillow), with its size."""
+    width, height = page.get_size()
+    image = page.render(scale=scale).to_pil()
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue(), image.width, image.height, width, height
+
+
+def _image_pdf(pages: list[_Page]) -> bytes:
+    """A PDF whose pages are nothing but one JPEG each, embedded as is (DCTDecode: no
+    decoding or re-encoding), at the original page size."""
+    pdf = pikepdf.new()
+    for jpeg, pixels_w, pixels_h, width, height in pages:
+        image = pikepdf.Stream(pdf, jpeg)
+        image.Type = pikepdf.Name.XObject
+        image.Subtype = pikepdf.Name.Image
+        image.Width, image.Height = pixels_w, pixels_h
+        image.ColorSpace = pikepdf.Name.DeviceRGB
+        image.BitsPerComponent = 8
+        image.Filter = pikepdf.Name.DCTDecode
+        content = pikepdf.Stream(pdf, f"q {width:.2f} 0 0 {height:.2f} 0 0 cm /Im0 Do Q".encode())
+        page = pikepdf.Dictionary(
+            Type=pikepdf.Name.Page,
+            MediaBox=[0, 0, width, height],
+            Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)),
+            Contents=content,
+        )
+        pdf.pages.append(pikepdf.Page(page))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
 
 
 # --- images ---------------------------------------------------------------------------
