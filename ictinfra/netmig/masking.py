@@ -17,6 +17,8 @@ _CONFIG_SECRETS = tuple(
         r"(?:\bsnmp-agent community (?:read-only|read-write) )(?P<v>\S+)",
         r"(?:\bsnmp community (?:read-only|read-write) )(?P<v>\S+)",
         r"(?:\bkey(?: [0-9])? )(?P<v>\S+)$",
+        r"(?:\bkey-string(?: [0-9])? )(?P<v>\S+)",
+        r"(?:\b(?:standby|vrrp) \d+ authentication (?:text )?)(?P<v>(?!md5\b)\S+)$",
         r"(?:\bpre-shared-key (?:text |hex )?)(?P<v>\S+)",
         r"(?:\bpp auth myname \S+ )(?P<v>\S+)",
     )

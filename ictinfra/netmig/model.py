@@ -47,6 +47,17 @@ class Vlan(Model):
     name: str = ""
 
 
+class Fhrp(Model):
+    """A first-hop redundancy group on an interface (HSRP or VRRP)."""
+
+    protocol: Literal["hsrp", "vrrp"]
+    group: int
+    address: ipaddress.IPv4Address
+    priority: int | None = None  # None: the protocol's default (100)
+    preempt: bool = False
+    version: int | None = None  # HSRP version 2 (per interface)
+
+
 class Interface(Model):
     name: str
     description: str = ""
@@ -60,6 +71,7 @@ class Interface(Model):
     acl_in: str | None = None
     acl_out: str | None = None
     ospf_area: int | None = None  # YAMAHA style: the interface is in this OSPF area
+    fhrp: tuple[Fhrp, ...] = ()
 
 
 class StaticRoute(Model):

@@ -68,6 +68,7 @@ _ALL = frozenset(
         "aaa",
         "aaa_server",
         "aaa_user",
+        "fhrp",
     }
 )
 AAA = frozenset({"aaa", "aaa_server", "aaa_user"})
@@ -76,6 +77,10 @@ NOT_RENDERED: dict[tuple[Platform, str], str] = {
     (Platform.NEC_IX, f): "NEC IX AAA syntax is not verified against its command reference: "
     "set AAA up on the replacement by hand (and waive the line), or keep the device blocked"
     for f in ("aaa", "aaa_server", "aaa_user")
+} | {
+    (target, "fhrp"): f"{target} VRRP syntax is not verified against its command reference: "
+    "configure the redundancy group on the replacement by hand (and waive the line)"
+    for target in (Platform.NEC_IX, Platform.YAMAHA_RTX)
 }
 # What each target's template renders; a translated line whose feature is missing here
 # becomes unsupported for that target (aerleon-style: declared, not discovered).
@@ -83,7 +88,7 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_IOS: _ALL,
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
-    - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface"}
+    - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface", "fhrp"}
     - AAA,
     # RTX to a newer RTX: what the YAMAHA template renders today.
     Platform.YAMAHA_RTX: frozenset(
@@ -198,6 +203,7 @@ def target_context(
             "native_vlan": i.native_vlan,
             "acl_in": i.acl_in,
             "acl_out": i.acl_out,
+            "fhrp": [g.model_dump() for g in i.fhrp],
             "shut": i.shutdown,
             "ospf_area": _ospf_area(nd, i),
         }

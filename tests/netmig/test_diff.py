@@ -182,3 +182,23 @@ def test_translated_aaa_pushes_onto_an_xe_and_rolls_back() -> None:
     assert diff("cisco_xe", cli.config_text(sim, sim.running), t.config).empty
     assert not cli.push_offline(sim, list(d.rollback))
     assert same("cisco_xe", cli.config_text(sim, sim.running), running)
+
+
+def test_hsrp_group_changes_push_onto_an_xe_sim() -> None:
+    cli = PLATFORMS["cisco_xe"]
+    base = "hostname d\ninterface Vlan10\n ip address 10.0.0.2 255.255.255.0\n no shutdown\n"
+    running_tree = ConfigTree.parse(cli.rules, base + " standby 10 ip 10.0.0.1\n")
+    sim = SimDevice(hostname="d", platform="cisco_xe", model="C9300", running=running_tree,
+                    username="u", password="p")  # fmt: skip
+    running = cli.config_text(sim, sim.running)
+    intended = base + " standby 10 ip 10.0.0.1\n standby 10 priority 110\n standby 10 preempt\n"
+    d = diff("cisco_xe", running, intended)
+    assert [line.strip() for line in d.remediation] == [
+        "interface Vlan10",
+        "standby 10 priority 110",
+        "standby 10 preempt",
+    ]
+    assert not cli.push_offline(sim, list(d.remediation))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), intended)
+    assert not cli.push_offline(sim, list(d.rollback))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), running)

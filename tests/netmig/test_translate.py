@@ -407,3 +407,67 @@ def test_public_config_aaa_lines_are_accounted_for() -> None:
     assert outcome["no aaa new-model"].outcome is Outcome.DROPPED
     # Not a method list: reported, not guessed at.
     assert outcome["aaa authentication login privilege-mode"].outcome is Outcome.UNSUPPORTED
+
+
+# --- first-hop redundancy -----------------------------------------------------------------
+
+FHRP_SOURCE = """hostname dist
+interface Vlan10
+ ip address 10.0.0.2 255.255.255.0
+ standby version 2
+ standby 10 ip 10.0.0.1
+ standby 10 priority 110
+ standby 10 preempt
+ standby 10 authentication md5 key-string 7 0822455D0A16
+ vrrp 20 ip 10.0.0.3
+ vrrp 20 timers advertise 3
+!
+interface Vlan11
+ ip address 10.0.1.2 255.255.255.0
+ standby 11 ip 10.0.1.1
+!
+"""
+
+
+def test_hsrp_and_vrrp_reach_xe_and_their_options_are_reported() -> None:
+    blocked = translate_text(FHRP_SOURCE, Platform.CISCO_IOS, Platform.CISCO_XE)
+    refused = {a.text: a.reason for a in blocked.blocking}
+    assert refused == {
+        "standby 10 authentication md5 key-string 7 ********": (
+            "standby option not supported (in Vlan10)"
+        ),
+        "vrrp 20 timers advertise 3": "vrrp option not supported (in Vlan10)",
+    }
+    assert "0822455D0A16" not in accounting_report(blocked)  # an HSRP key is a secret too
+    t = translate_text(
+        FHRP_SOURCE,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        waivers=("re:authentication", "re:timers"),
+    )
+    assert t.ok
+    assert (
+        " ip address 10.0.0.2 255.255.255.0\n standby version 2\n standby 10 ip 10.0.0.1\n"
+        " standby 10 priority 110\n standby 10 preempt\n vrrp 20 ip 10.0.0.3\n"
+    ) in t.config
+    assert " standby 11 ip 10.0.1.1\n no shutdown\n" in t.config
+    reparsed, _ = parse_ios(t.config)
+    groups = {(i.name, g.protocol, g.group, str(g.address), g.priority, g.preempt, g.version)
+              for i in reparsed.interfaces for g in i.fhrp}  # fmt: skip
+    assert groups == {
+        ("Vlan10", "hsrp", 10, "10.0.0.1", 110, True, 2),
+        ("Vlan10", "vrrp", 20, "10.0.0.3", None, False, None),
+        ("Vlan11", "hsrp", 11, "10.0.1.1", None, False, None),
+    }
+    # Counted from the text: every group address of the source is in the target.
+    assert len(re.findall(r"(?m)^ (?:standby|vrrp) \d+ ip ", FHRP_SOURCE)) == len(groups)
+
+
+def test_hsrp_to_nec_ix_stays_unsupported_with_the_reason() -> None:
+    t = translate_text(
+        FHRP_SOURCE, Platform.CISCO_IOS, Platform.NEC_IX,
+        interface_map={"Vlan10": "GigaEthernet0.0", "Vlan11": "GigaEthernet0.1"},
+    )  # fmt: skip
+    fhrp = [a for a in t.accounting if a.feature == "fhrp"]
+    assert len(fhrp) == 6
+    assert all(a.outcome is Outcome.UNSUPPORTED and "VRRP syntax" in a.reason for a in fhrp)

@@ -15,6 +15,7 @@ from ictinfra.netmig.model import (
     AaaServer,
     Acl,
     AclEntry,
+    Fhrp,
     Interface,
     LocalUser,
     NeutralDevice,
@@ -347,7 +348,10 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
     acct.translated(block.number, block.text, "interface", scope=name)
     fields: dict[str, object] = {"name": name}
     addresses: list[ipaddress.IPv4Interface] = []
+    groups: dict[tuple[str, int], dict[str, object]] = {}
     for n, t in block.children:
+        if _fhrp(n, t, name, groups, acct):
+            continue
         reason = _drop_reason(t, INTERFACE_DROP)
         if reason is not None:
             acct.dropped(n, t, reason, scope=name)
@@ -394,7 +398,46 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
             acct.unsupported(n, t, f"interface command not supported (in {name})", scope=name)
     if addresses:
         fields["addresses"] = tuple(addresses)
+    version = groups.pop(("hsrp-version", 0), {}).get("version")
+    fields["fhrp"] = tuple(
+        Fhrp.model_validate({**g, "version": version if g["protocol"] == "hsrp" else None})
+        for g in groups.values()
+        if "address" in g
+    )
     b.interfaces.append(Interface.model_validate(fields))
+
+
+def _fhrp(
+    n: int, t: str, name: str, groups: dict[tuple[str, int], dict[str, object]], acct: Accountant
+) -> bool:
+    """HSRP (standby) and VRRP lines of an interface; False when the line is neither."""
+    m = re.match(r"^(standby|vrrp) (?:(\d+) )?(.+)$", t)
+    if m is None:
+        return False
+    protocol = "hsrp" if m.group(1) == "standby" else "vrrp"
+    rest = m.group(3)
+    if protocol == "hsrp" and m.group(2) is None and (v := re.fullmatch(r"version ([12])", rest)):
+        groups[("hsrp-version", 0)] = {"version": int(v.group(1))}
+        acct.translated(n, t, "fhrp", scope=name)
+        return True
+    if m.group(2) is None:
+        acct.unsupported(n, t, f"{m.group(1)} option not supported (in {name})", scope=name)
+        return True
+    group = groups.setdefault(
+        (protocol, int(m.group(2))), {"protocol": protocol, "group": int(m.group(2))}
+    )
+    if a := re.fullmatch(rf"ip ({IP})", rest):
+        group["address"] = ipaddress.IPv4Address(a.group(1))
+    elif p := re.fullmatch(r"priority (\d+)", rest):
+        group["priority"] = int(p.group(1))
+    elif rest == "preempt":
+        group["preempt"] = True
+    else:
+        # Timers, tracking, authentication (a secret), secondary addresses: not carried.
+        acct.unsupported(n, t, f"{m.group(1)} option not supported (in {name})", scope=name)
+        return True
+    acct.translated(n, t, "fhrp", scope=name)
+    return True
 
 
 def _vlan_list(text: str) -> tuple[int, ...]:

@@ -232,6 +232,8 @@ IOS_RULES = TreeRules(
         r"^(username \S+) ",
         r"^(address ipv4) ",
         r"^(key) ",
+        r"^(standby version) ",
+        r"^((?:standby|vrrp) \d+ (?:ip|priority)) ",
     ),
     literal_no=compile_all(
         r"^no shutdown$", r"^no ip address$", r"^no switchport$", r"^no ip http"
