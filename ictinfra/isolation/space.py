@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 
 MAX_ADDR = 2**32 - 1
@@ -85,9 +84,29 @@ def complement(intervals: Sequence[Interval], top: int = MAX_ADDR) -> list[Inter
     return out
 
 
+LOPSIDED = 8  # a set this many times longer than the other is searched, not merged
+
+
+def _first_at(ivs: IvSet, value: int) -> int:
+    """Index of the first interval of ``ivs`` ending at or after ``value``."""
+    i = bisect.bisect_right(ivs, (value, MAX_ADDR + 1)) - 1
+    return i if i >= 0 and ivs[i][1] >= value else i + 1
+
+
 def iv_and(a: IvSet, b: IvSet) -> IvSet:
-    """Intersection of two normalised sets (a linear merge)."""
+    """Intersection of two normalised sets: a linear merge, or, when one set is much
+    longer (a zone's thousand subnets against a host), a binary search per interval of
+    the shorter one, so that the cost follows the shorter set."""
+    if len(a) > len(b):
+        a, b = b, a
     out: list[Interval] = []
+    if len(b) > LOPSIDED * len(a):
+        for lo, hi in a:
+            j = _first_at(b, lo)
+            while j < len(b) and b[j][0] <= hi:
+                out.append((max(lo, b[j][0]), min(hi, b[j][1])))
+                j += 1
+        return tuple(out)
     i = j = 0
     while i < len(a) and j < len(b):
         lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
@@ -103,8 +122,11 @@ def iv_and(a: IvSet, b: IvSet) -> IvSet:
 def iv_minus(a: IvSet, b: IvSet) -> IvSet:
     out: list[Interval] = []
     j = 0
+    search = len(b) > LOPSIDED * len(a)
     for lo, hi in a:
         cur = lo
+        if search:
+            j = max(j, _first_at(b, cur))
         while j < len(b) and b[j][1] < cur:
             j += 1
         k = j
@@ -129,6 +151,14 @@ def _meets(a: IvSet, b: IvSet) -> bool:
         return False
     if len(a) == 1 and len(b) == 1:
         return True  # the bounds overlap
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) > LOPSIDED * len(a):
+        for lo, hi in a:
+            j = _first_at(b, lo)
+            if j < len(b) and b[j][0] <= hi:
+                return True
+        return False
     i = j = 0
     while i < len(a) and j < len(b):
         if a[i][1] < b[j][0]:
@@ -142,6 +172,11 @@ def _meets(a: IvSet, b: IvSet) -> bool:
 
 def overlaps(a: Box, b: Box) -> bool:
     return _meets(a[2], b[2]) and _meets(a[3], b[3]) and _meets(a[0], b[0]) and _meets(a[1], b[1])
+
+
+def contains(outer: Box, inner: Box) -> bool:
+    """Whether ``inner`` lies inside ``outer`` (on every dimension)."""
+    return all(not iv_minus(i, o) for o, i in zip(outer, inner, strict=True))
 
 
 def intersect(a: Box, b: Box) -> Box | None:
@@ -249,87 +284,138 @@ def service_text(box: Box) -> str:
     return " ".join(parts)
 
 
-BUCKET_SHIFT = 8  # /24 buckets
-MAX_BUCKETS = 256  # an interval wider than 256 buckets (a /16) is not bucketed on that side
-SIDES = (0, 1)  # a box is bucketed on its source addresses, else on its destinations
+SHIFTS = (0, 4, 8, 12, 16, 20, 24, 28, 32)  # cell sizes of the index: 1, 16, 256... addresses
+BOX_CELLS = 4  # a box is filed at the finest cell size giving it at most this many per side
+QUERY_CELLS = 64  # a query side with more cells than this scans the filed cells instead
+
+# A leaf: items of any service, and items of one protocol and port by that pair (many
+# rules between the same two hosts differ only by port).
+_Leaf = tuple[list[int], dict[tuple[int, int], list[int]]]
+_Grid = dict[int, dict[int, _Leaf]]  # cell of one side -> cell of the other -> items
 
 
-def _keys(ivs: IvSet) -> set[int] | None:
-    """The /24 buckets of a set of addresses; None when too wide to bucket."""
-    keys: set[int] = set()
+def _service_key(box: Box) -> tuple[int, int] | None:
+    """(protocol, port) when a box has exactly one of each."""
+    pro, prt = box[2], box[3]
+    if len(pro) == 1 and len(prt) == 1 and pro[0][0] == pro[0][1] and prt[0][0] == prt[0][1]:
+        return pro[0][0], prt[0][0]
+    return None
+
+
+def _cells(ivs: IvSet, shift: int, limit: int) -> list[int] | None:
+    """The cells (addresses >> shift) an address set touches; None past ``limit``."""
+    out: list[int] = []
     for lo, hi in ivs:
-        first, last = lo >> BUCKET_SHIFT, hi >> BUCKET_SHIFT
-        if last - first >= MAX_BUCKETS or len(keys) > MAX_KEYS:
+        first, last = lo >> shift, hi >> shift
+        if out and out[-1] >= first:
+            first = out[-1] + 1
+        if last - first + len(out) >= limit:
             return None
-        keys.update(range(first, last + 1))
-    return keys
+        out.extend(range(first, last + 1))
+    return out
 
 
-MAX_PAIRS = 1024  # a box is bucketed on (source, destination) pairs up to this many
-MAX_KEYS = 1024  # a set of more buckets than this (a whole zone at scale) is not bucketed
+def _filed(ivs: IvSet) -> tuple[int, list[int]]:
+    """The cell size and cells a box side is filed under."""
+    for shift in SHIFTS:
+        cells = _cells(ivs, shift, BOX_CELLS)
+        if cells is not None:
+            return shift, cells
+    return SHIFTS[-1], [0]  # unreachable: one cell covers every address
+
+
+def _cell_meets(cell: int, shift: int, ivs: IvSet) -> bool:
+    return _meets(((cell << shift, ((cell + 1) << shift) - 1),), ivs)
 
 
 class BoxIndex:
     """Boxes with a payload, found by overlap.
 
-    Bucket grids: on (source /24, destination /24) pairs for boxes narrow on both sides
-    (host and subnet rules: most of a ruleset), else on the narrow side, else a list
-    every query scans.
+    A multi-resolution grid on (source, destination) addresses: each box is filed at
+    the cell size that fits it (a host rule in 1-address cells, a subnet rule in
+    /24-ish cells, a zone-wide rule in large ones), under each side's cells, in two
+    nestings (source then destination, and the reverse). A query walks, for every cell
+    size pair in use, the cells of its narrower side and looks up or scans the other:
+    host rules in one /24 no longer all meet every query in it.
     """
 
     def __init__(self) -> None:
-        self._pairs: dict[tuple[int, int], list[int]] = defaultdict(list)
-        self._pair_members: list[int] = []
-        self._pair_sides: tuple[dict[int, list[int]], ...] = (defaultdict(list), defaultdict(list))
-        self._grids: tuple[dict[int, list[int]], ...] = (defaultdict(list), defaultdict(list))
-        self._members: tuple[list[int], ...] = ([], [])
-        self._wide: list[int] = []
+        self._grids: dict[tuple[int, int], tuple[_Grid, _Grid]] = {}
         self.items: list[tuple[Box, int]] = []
 
     def add(self, box: Box, payload: int) -> None:
         idx = len(self.items)
         self.items.append((box, payload))
-        src, dst = _keys(box[0]), _keys(box[1])
-        if src is not None and dst is not None and len(src) * len(dst) <= MAX_PAIRS:
-            for a in src:
-                for b in dst:
-                    self._pairs[(a, b)].append(idx)
-            for key in src:
-                self._pair_sides[0][key].append(idx)
-            for key in dst:
-                self._pair_sides[1][key].append(idx)
-            self._pair_members.append(idx)
-            return
-        for side, narrow in ((0, src), (1, dst)):
-            if narrow is not None:
-                for key in narrow:
-                    self._grids[side][key].append(idx)
-                self._members[side].append(idx)
-                return
-        self._wide.append(idx)
+        (ss, src), (ds, dst) = _filed(box[0]), _filed(box[1])
+        grid = self._grids.get((ss, ds))
+        if grid is None:
+            grid = self._grids[(ss, ds)] = ({}, {})
+        service = _service_key(box)
+        for outer, inner_cells, nest in ((src, dst, grid[0]), (dst, src, grid[1])):
+            for a in outer:
+                row = nest.setdefault(a, {})
+                for b in inner_cells:
+                    leaf = row.get(b)
+                    if leaf is None:
+                        leaf = row[b] = ([], {})
+                    if service is None:
+                        leaf[0].append(idx)
+                    else:
+                        leaf[1].setdefault(service, []).append(idx)
 
     def overlapping(self, box: Box) -> Iterator[tuple[Box, int]]:
         """Items overlapping ``box``, in insertion order (first match needs the order)."""
-        found: set[int] = set(self._wide)
-        src, dst = _keys(box[0]), _keys(box[1])
-        if src is not None and dst is not None and len(src) * len(dst) <= MAX_PAIRS:
-            for a in src:
-                for b in dst:
-                    found.update(self._pairs.get((a, b), ()))
-        elif src is not None or dst is not None:
-            side, keys = (0, src) if src is not None else (1, dst)
-            for key in keys or ():
-                found.update(self._pair_sides[side].get(key, ()))
-        else:
-            found.update(self._pair_members)
-        for side, keys in ((0, src), (1, dst)):
-            if keys is None:
-                found.update(self._members[side])
-                continue
-            grid = self._grids[side]
-            for key in keys:
-                found.update(grid.get(key, ()))
+        found: set[int] = set()
+        cells: tuple[dict[int, list[int] | None], dict[int, list[int] | None]] = ({}, {})
+        for (ss, ds), (by_src, by_dst) in self._grids.items():
+            if ss in cells[0]:
+                src = cells[0][ss]
+            else:
+                src = cells[0][ss] = _cells(box[0], ss, QUERY_CELLS)
+            if ds in cells[1]:
+                dst = cells[1][ds]
+            else:
+                dst = cells[1][ds] = _cells(box[1], ds, QUERY_CELLS)
+            if src is not None and (dst is None or len(src) <= len(dst)):
+                _collect(found, by_src, src, dst, box, 1, ds)
+            elif dst is not None:
+                _collect(found, by_dst, dst, src, box, 0, ss)
+            else:
+                for a, inner in by_src.items():
+                    if _cell_meets(a, ss, box[0]):
+                        _collect(found, {a: inner}, [a], None, box, 1, ds)
+        items = self.items
         for idx in sorted(found):
-            item = self.items[idx]
+            item = items[idx]
             if overlaps(item[0], box):
                 yield item
+
+
+def _collect(
+    found: set[int],
+    grid: _Grid,
+    outer: list[int],
+    inner: list[int] | None,
+    box: Box,
+    side: int,
+    inner_shift: int,
+) -> None:
+    """Items filed under the ``outer`` cells and the other side's cells (or, when the
+    other side has too many, under every filed cell meeting its address set)."""
+    service = _service_key(box)
+    for a in outer:
+        row = grid.get(a)
+        if row is None:
+            continue
+        if inner is not None and len(inner) <= len(row):
+            leaves = [leaf for b in inner if (leaf := row.get(b)) is not None]
+        else:
+            leaves = [leaf for b, leaf in row.items() if _cell_meets(b, inner_shift, box[side])]
+        for anything, by_service in leaves:
+            found.update(anything)
+            if service is not None:
+                found.update(by_service.get(service, ()))
+            else:
+                for (proto, port), hit in by_service.items():
+                    if iv_contains(box[2], proto) and iv_contains(box[3], port):
+                        found.update(hit)

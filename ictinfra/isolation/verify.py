@@ -13,7 +13,9 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 from ictinfra.isolation.filters import FilterRule, PacketFilter
 from ictinfra.isolation.policy import OUTSIDE, AllowedPath
@@ -27,6 +29,8 @@ from ictinfra.isolation.space import (
     Interval,
     IvSet,
     complement,
+    contains,
+    intersect,
     iv_and,
     iv_contains,
     merge,
@@ -35,6 +39,8 @@ from ictinfra.isolation.space import (
     set_text,
     subtract_all,
 )
+
+UNIVERSE: Box = (((0, MAX_ADDR),), ((0, MAX_ADDR),), ((0, MAX_PROTO),), ((0, MAX_PORT),))
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,8 @@ def permitted_space(flt: PacketFilter) -> list[Permitted]:
         for box in rule.boxes:
             index.add(box, number)
     if flt.default == "accept":
-        universe: Box = (((0, MAX_ADDR),), ((0, MAX_ADDR),), ((0, MAX_PROTO),), ((0, MAX_PORT),))
         cuts = [b for b, _ in index.items]
-        out.extend(Permitted(piece, None) for piece in subtract_all([universe], cuts))
+        out.extend(Permitted(piece, None) for piece in subtract_all([UNIVERSE], cuts))
     return out
 
 
@@ -99,18 +104,34 @@ class PathProof:
 
 @dataclass(frozen=True)
 class Verification:
+    """The verdict on one filter. ``permitted`` (the fragments of the permitted space) and
+    the zone matrices are computed when first read: the proof does not need them, and at
+    scale they cost more than the proof itself."""
+
     name: str
     source: str
     problems: tuple[str, ...]
-    matrix: dict[tuple[str, str], str]  # what the rules permit, zone to zone
-    expected: dict[tuple[str, str], str]  # what the policy allows, zone to zone
     proofs: tuple[PathProof, ...]
-    permitted: tuple[Permitted, ...]
     rules: int
+    _views: _Views = field(repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def permitted(self) -> tuple[Permitted, ...]:
+        return self._views.permitted
+
+    @property
+    def matrix(self) -> dict[tuple[str, str], str]:
+        """What the rules permit, zone to zone."""
+        return self._views.matrix
+
+    @property
+    def expected(self) -> dict[tuple[str, str], str]:
+        """What the policy allows, zone to zone."""
+        return self._views.expected
 
 
 NAMED = (("icmp", 1), ("tcp", 6), ("udp", 17), ("ospf", 89))
@@ -211,38 +232,192 @@ def _by_zones(zmap: ZoneMap, pieces: Sequence[Box]) -> str:
     return "; ".join(parts)
 
 
+Pieces = tuple[tuple[int, tuple[Box, ...]], ...]  # (rule or path number, boxes)
+
+
+class _Views:
+    """What a report or a host-to-host question reads, computed on first use."""
+
+    def __init__(
+        self,
+        flt: PacketFilter,
+        zmap: ZoneMap,
+        required: Sequence[AllowedPath],
+        permitted: tuple[Permitted, ...] | None = None,
+    ) -> None:
+        self._flt = flt
+        self._zmap = zmap
+        self._required = required
+        if permitted is not None:
+            self.__dict__["permitted"] = permitted  # already computed (the reference)
+
+    @cached_property
+    def permitted(self) -> tuple[Permitted, ...]:
+        return tuple(permitted_space(self._flt))
+
+    @cached_property
+    def matrix(self) -> dict[tuple[str, str], str]:
+        return zone_matrix(self._zmap, (p.box for p in self.permitted))
+
+    @cached_property
+    def expected(self) -> dict[tuple[str, str], str]:
+        return zone_matrix(self._zmap, (b for path in self._required for b in path.boxes))
+
+
 @dataclass(frozen=True)
 class _Analysis:
     """What the rules do, independent of which file they were read from."""
 
-    permitted: tuple[Permitted, ...]
-    opened: tuple[tuple[int, tuple[Box, ...]], ...]  # rule number (-1: policy), pieces
-    lost: tuple[tuple[int, tuple[Box, ...]], ...]  # path number, pieces
+    opened: Pieces  # rule number (-1: chain policy), pieces permitted beyond the policy
+    lost: Pieces  # path number, pieces of it not permitted
     proofs: tuple[tuple[int, ...], ...]  # per path: numbers of the permitting rules
-    matrix: dict[tuple[str, str], str]
-    expected: dict[tuple[str, str], str]
+    views: _Views
+
+
+class _Rules:
+    """A filter's rule boxes (new connections only), indexed once for every question."""
+
+    def __init__(self, flt: PacketFilter) -> None:
+        self.index = BoxIndex()
+        # A box seen before (a repeated rule) matches nothing new: it is left out of the
+        # index, so that k copies of a rule cost k, not k * k, in every question below.
+        self.shadowed: set[tuple[int, Box]] = set()
+        first: set[Box] = set()
+        for number, rule in enumerate(flt.rules):
+            if rule.matches_new:
+                for box in rule.boxes:
+                    if box in first:
+                        self.shadowed.add((number, box))
+                    else:
+                        first.add(box)
+                        self.index.add(box, number)
+
+    def before(self, box: Box, number: int) -> list[Box]:
+        """Boxes of the rules before rule ``number`` that overlap ``box``."""
+        out = []
+        for b, k in self.index.overlapping(box):
+            if k >= number:
+                break  # in rule order
+            out.append(b)
+        return out
+
+
+def _beyond(pieces: Iterable[Box], allowed: BoxIndex) -> list[Box]:
+    """The parts of ``pieces`` outside every allowed path."""
+    out: list[Box] = []
+    for piece in pieces:
+        cuts = [b for b, _ in allowed.overlapping(piece)]
+        # Nearly always one path holds the whole piece (a rule the generator wrote).
+        if not any(contains(cut, piece) for cut in cuts):
+            out.extend(subtract_all([piece], cuts))
+    return out
 
 
 def _analyse(
+    flt: PacketFilter, paths: Sequence[AllowedPath], required: Sequence[AllowedPath]
+) -> tuple[Pieces, Pieces, tuple[tuple[int, ...], ...]]:
+    """The proof without the permitted space's fragments.
+
+    Opened: an accept rule's effective region is its box minus the earlier rules; it
+    opens a path iff that region leaves the policy, i.e. iff ``box - allowed - earlier``
+    is not empty. The first subtraction is nearly always empty (the generator writes
+    what the policy allows), so the earlier rules are consulted only for the rare rest.
+    Lost and proofs: for each required box, the accept rules overlapping it whose
+    effective region meets it (first match, in rule order), and what none of them covers.
+    Both equal, as sets, what the reference computes from the whole permitted space;
+    ``tests/isolation/test_verify_fast.py`` checks it on random filters.
+    """
+    rules = _Rules(flt)
+    allowed = BoxIndex()
+    for i, path in enumerate(paths):
+        for box in path.boxes:
+            allowed.add(box, i)
+    opened, default = _opened(flt, rules, allowed)
+    lost, proofs = _required(flt, rules, required, default)
+    return opened, lost, proofs
+
+
+def _opened(flt: PacketFilter, rules: _Rules, allowed: BoxIndex) -> tuple[Pieces, list[Box] | None]:
+    """Pieces permitted beyond the policy, per rule; the chain policy's own region."""
+    opened: dict[int, list[Box]] = {}
+    for number, rule in enumerate(flt.rules):
+        if not rule.matches_new or rule.action != "accept":
+            continue
+        for box in rule.boxes:
+            if (number, box) in rules.shadowed:
+                continue  # the same box earlier: it permits nothing
+            outside = _beyond([box], allowed)
+            if not outside:
+                continue
+            cuts = rules.before(box, number)
+            if subtract_all(outside, cuts):
+                # Spelled as the reference does (effective pieces, then the policy), so
+                # that the message reads the same.
+                rest = _beyond(subtract_all([box], cuts), allowed)
+                opened.setdefault(number, []).extend(rest)
+    default: list[Box] | None = None
+    if flt.default == "accept":
+        default = subtract_all([UNIVERSE], [b for b, _ in rules.index.items])
+        rest = _beyond(default, allowed)
+        if rest:
+            opened[-1] = rest
+    return tuple((k, tuple(v)) for k, v in opened.items()), default
+
+
+def _required(
     flt: PacketFilter,
-    paths: Sequence[AllowedPath],
+    rules: _Rules,
     required: Sequence[AllowedPath],
-    zmap: ZoneMap,
-) -> _Analysis:
+    default: list[Box] | None,
+) -> tuple[Pieces, tuple[tuple[int, ...], ...]]:
+    """Per required path: what no rule permits, and the rules permitting the rest."""
+    lost: list[tuple[int, tuple[Box, ...]]] = []
+    proofs: list[tuple[int, ...]] = []
+    for i, path in enumerate(required):
+        found: dict[int, None] = {}
+        missing: list[Box] = []
+        for want in path.boxes:
+            covered: list[Box] = []
+            hits = list(rules.index.overlapping(want))
+            for box, number in hits:
+                if flt.rules[number].action != "accept":
+                    continue
+                part = intersect(box, want)
+                if part is None:
+                    continue
+                effective = subtract_all([part], rules.before(part, number))
+                if effective:
+                    found[number] = None
+                    covered.extend(effective)
+            if default is not None:
+                rest = subtract_all([want], [b for b, _ in hits])
+                if rest:
+                    found[-1] = None
+                    covered.extend(rest)
+            missing.extend(subtract_all([want], covered))
+        if missing:
+            lost.append((i, tuple(missing)))
+        proofs.append(tuple(found))
+    return tuple(lost), tuple(proofs)
+
+
+def _analyse_reference(
+    flt: PacketFilter, paths: Sequence[AllowedPath], required: Sequence[AllowedPath]
+) -> tuple[Pieces, Pieces, tuple[tuple[int, ...], ...], tuple[Permitted, ...]]:
+    """The first algorithm: the whole permitted space, then each question on its pieces
+    (kept to check the fast one against, and for ``bench/reachability_scale.py``)."""
     permitted = permitted_space(flt)
     numbers = {id(rule): k for k, rule in enumerate(flt.rules)}
     allowed = BoxIndex()
     for i, path in enumerate(paths):
         for box in path.boxes:
             allowed.add(box, i)
-    # 1. Nothing permitted beyond the policy: the paths a template bug would open.
     opened: dict[int, list[Box]] = {}
     for perm in permitted:
         rest = subtract_all([perm.box], [b for b, _ in allowed.overlapping(perm.box)])
         if rest:
             key = numbers[id(perm.rule)] if perm.rule is not None else -1
             opened.setdefault(key, []).extend(rest)
-    # 2. Every path of the policy permitted, and by which rules.
     index = BoxIndex()
     for k, perm in enumerate(permitted):
         index.add(perm.box, k)
@@ -260,13 +435,11 @@ def _analyse(
         if missing:
             lost.append((i, tuple(missing)))
         proofs.append(tuple(rules))
-    return _Analysis(
-        tuple(permitted),
+    return (
         tuple((k, tuple(v)) for k, v in opened.items()),
         tuple(lost),
         tuple(proofs),
-        zone_matrix(zmap, (p.box for p in permitted)),
-        zone_matrix(zmap, (b for path in required for b in path.boxes)),
+        tuple(permitted),
     )
 
 
@@ -285,15 +458,24 @@ def verify(
     model: str = "",
     cache: dict[tuple[object, ...], _Analysis] | None = None,
     required: Sequence[AllowedPath] | None = None,
+    *,
+    reference: bool = False,
 ) -> Verification:
     """Prove the rules permit only the policy's ``paths`` and all of ``required`` (by
-    default the same paths); name the rule behind each path."""
+    default the same paths); name the rule behind each path. ``reference``: the first,
+    slower algorithm (same answers; for checks and benchmarks)."""
     needed = paths if required is None else required
-    key = (signature(flt), id(required)) if cache is not None else None
+    key = (signature(flt), id(required), reference) if cache is not None else None
     analysis = cache.get(key) if cache is not None and key is not None else None
-    zmap = ZoneMap(zones)
+    zmap = _zone_map(zones, cache)
     if analysis is None:
-        analysis = _analyse(flt, paths, needed, zmap)
+        if reference:
+            opened, lost, found, permitted = _analyse_reference(flt, paths, needed)
+            views = _Views(flt, zmap, needed, permitted)
+        else:
+            opened, lost, found = _analyse(flt, paths, needed)
+            views = _Views(flt, zmap, needed)
+        analysis = _Analysis(opened, lost, found, views)
         if cache is not None and key is not None:
             cache[key] = analysis
 
@@ -323,17 +505,27 @@ def verify(
         )
         for path, numbers in zip(needed, analysis.proofs, strict=True)
     )
-    permitted = analysis.permitted
     return Verification(
         name=flt.name,
         source=flt.source,
         problems=tuple(problems),
-        matrix=analysis.matrix,
-        expected=analysis.expected,
         proofs=proofs,
-        permitted=permitted,
         rules=len(flt.rules),
+        _views=analysis.views,
     )
+
+
+def _zone_map(
+    zones: dict[str, list[Interval]], cache: dict[tuple[object, ...], Any] | None
+) -> ZoneMap:
+    """One ``ZoneMap`` per zones mapping and cache (built from every zone's subnets)."""
+    if cache is None:
+        return ZoneMap(zones)
+    key = ("zones", id(zones))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = ZoneMap(zones)
+    return found
 
 
 def host_paths(result: Verification, source: str, destination: str) -> list[tuple[str, str]]:
