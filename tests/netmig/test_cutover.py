@@ -270,6 +270,22 @@ def test_neighbours_carried_over_when_the_change_is_right(lab: Lab) -> None:
     assert {("ospf", "ho-acc-11"), ("cdp", "ho-acc-11")} <= seen
 
 
+def test_unreachable_predecessor_leaves_the_replacement_s_own_baseline(lab: Lab) -> None:
+    # The pre-change backup exists (a resumed wave); then the old switch stops answering.
+    # A dead predecessor is a reason to migrate, not to stop: the replacement's own view is
+    # the baseline, and the report says so.
+    _with_ospf(lab)
+    run = backup(lab.inv, fleet_endpoints(lab.fleet), lab.backups, credentials=lab_credentials)
+    Journal(lab.state / "wave-0.journal.jsonl").write(event="backup", commit=run.commit, wave=0)
+    lab.fleet.device("ho-acc-01").faults.auth_fail = True
+    result = _by_host(lab.run(0, commit=True))["ho-acc-11"]
+    assert result.outcome is Outcome.CHANGED, result
+    assert result.checks is not None
+    assert result.checks.baseline.startswith("replacement only (predecessor unreachable")
+    # Its own view before the change (the core, by CDP) is still required after it.
+    assert any("expect 1 neighbours" in e for e in result.events), result.events
+
+
 def test_wrong_ospf_area_in_the_intended_config_rolls_back(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
