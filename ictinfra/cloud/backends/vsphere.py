@@ -59,6 +59,10 @@ class VsphereBackend(Backend):
         self.dvs = vsphere.get_distributed_virtual_switch_output(
             name=settings.switch, datacenter_id=self.dc.id, opts=invoke
         )
+        # Each attribute read of an Output is a new apply: read once, not once per VM/rule.
+        self.dc_id = self.dc.id
+        self.cluster_id = self.cluster.id
+        self.pool_id = self.cluster.resource_pool_id
         self._invoke = invoke
         self._categories: dict[str, vsphere.TagCategory] = {}
         self._tags: dict[tuple[str, str], vsphere.Tag] = {}
@@ -97,7 +101,7 @@ class VsphereBackend(Backend):
     def host_refs(self, hosts: Sequence[HostSpec]) -> dict[str, pulumi.Output[str]]:
         return {
             h.name: vsphere.get_host_output(
-                name=h.name, datacenter_id=self.dc.id, opts=self._invoke
+                name=h.name, datacenter_id=self.dc_id, opts=self._invoke
             ).id
             for h in hosts
         }
@@ -105,7 +109,7 @@ class VsphereBackend(Backend):
     def _datastore(self, host: str) -> pulumi.Output[str]:
         if host not in self._datastores:  # one read per host, not per VM
             self._datastores[host] = vsphere.get_datastore_output(
-                name=self.s.datastore.format(host=host), datacenter_id=self.dc.id, opts=self._invoke
+                name=self.s.datastore.format(host=host), datacenter_id=self.dc_id, opts=self._invoke
             ).id
         return self._datastores[host]
 
@@ -143,7 +147,7 @@ class VsphereBackend(Backend):
             vsphere.VirtualMachineArgs(
                 name=srv.name,
                 annotation=f"{intent.system.id} {intent.system.name} ({srv.role}) {srv.address}",
-                resource_pool_id=self.cluster.resource_pool_id,
+                resource_pool_id=self.pool_id,
                 host_system_id=host_ref,
                 datastore_id=self._datastore(intent.host),
                 folder=f"{self.s.folder}/{intent.zone.id}",
@@ -177,7 +181,7 @@ class VsphereBackend(Backend):
             f"aa-{tag_value(group)}",
             vsphere.ComputeClusterVmAntiAffinityRuleArgs(
                 name=f"ictinfra-aa-{tag_value(group)}",
-                compute_cluster_id=self.cluster.id,
+                compute_cluster_id=self.cluster_id,
                 virtual_machine_ids=[vm.id for vm in vms],  # type: ignore[attr-defined]
                 mandatory=True,
             ),
