@@ -139,6 +139,42 @@ class Aaa(Model):
     users: tuple[LocalUser, ...] = ()
 
 
+class PrefixListEntry(Model):
+    seq: int
+    action: Literal["permit", "deny"]
+    prefix: ipaddress.IPv4Network
+    ge: int | None = None
+    le: int | None = None
+
+
+class PrefixList(Model):
+    name: str
+    entries: tuple[PrefixListEntry, ...]
+
+
+class CommunityList(Model):
+    """An IOS community list; ``entries`` are (action, value) exactly as written."""
+
+    name: str
+    kind: Literal["standard", "expanded"]
+    entries: tuple[tuple[Literal["permit", "deny"], str], ...]
+
+
+class RouteMapEntry(Model):
+    """One route-map clause. Match and set lines are kept as IOS writes them: only the
+    forms the parser knows are accepted (see parsers.ios.ROUTE_MAP_LINES)."""
+
+    action: Literal["permit", "deny"]
+    seq: int
+    matches: tuple[str, ...] = ()
+    sets: tuple[str, ...] = ()
+
+
+class RouteMap(Model):
+    name: str
+    entries: tuple[RouteMapEntry, ...]
+
+
 class NeutralDevice(Model):
     hostname: str = ""
     domain: str = ""
@@ -155,6 +191,9 @@ class NeutralDevice(Model):
     ospf: Ospf | None = None
     acls: tuple[Acl, ...] = ()
     aaa: Aaa | None = None
+    prefix_lists: tuple[PrefixList, ...] = ()
+    community_lists: tuple[CommunityList, ...] = ()
+    route_maps: tuple[RouteMap, ...] = ()
 
 
 class Outcome(StrEnum):

@@ -69,8 +69,12 @@ _ALL = frozenset(
         "aaa_server",
         "aaa_user",
         "fhrp",
+        "prefix_list",
+        "community_list",
+        "route_map",
     }
 )
+POLICY = frozenset({"prefix_list", "community_list", "route_map"})
 AAA = frozenset({"aaa", "aaa_server", "aaa_user"})
 # Why a target lacks a feature, when there is more to say than "no rendering".
 NOT_RENDERED: dict[tuple[Platform, str], str] = {
@@ -89,7 +93,8 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
     - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface", "fhrp"}
-    - AAA,
+    - AAA
+    - POLICY,
     # RTX to a newer RTX: what the YAMAHA template renders today.
     Platform.YAMAHA_RTX: frozenset(
         {
@@ -249,6 +254,9 @@ def target_context(
             for a in nd.acls
         ],
         "aaa": nd.aaa.model_dump() if nd.aaa is not None else None,
+        "prefix_lists": [p.model_dump() for p in nd.prefix_lists],
+        "community_lists": [c.model_dump() for c in nd.community_lists],
+        "route_maps": [r.model_dump() for r in nd.route_maps],
     }
 
 

@@ -202,3 +202,28 @@ def test_hsrp_group_changes_push_onto_an_xe_sim() -> None:
     assert same("cisco_xe", cli.config_text(sim, sim.running), intended)
     assert not cli.push_offline(sim, list(d.rollback))
     assert same("cisco_xe", cli.config_text(sim, sim.running), running)
+
+
+def test_public_routing_policy_pushes_onto_an_xe_sim() -> None:
+    text = (Path(__file__).parent / "fixtures" / "public" / "batfish_as2border1.cfg").read_text(
+        encoding="utf-8"
+    )
+    blocked = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
+    )
+    cli = PLATFORMS["cisco_xe"]
+    sim = SimDevice(hostname="b", platform="cisco_xe", model="ISR 4331",
+                    running=ConfigTree.parse(cli.rules, "hostname as2border1\n"),
+                    username="u", password="p")  # fmt: skip
+    running = cli.config_text(sim, sim.running)
+    d = diff("cisco_xe", running, t.config)
+    assert "route-map as2_to_as1 permit 2" in d.remediation
+    assert not cli.push_offline(sim, list(d.remediation))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), t.config)
+    assert not cli.push_offline(sim, list(d.rollback))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), running)

@@ -12,7 +12,7 @@ import pytest
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.model import Platform
 from ictinfra.netmig.errors import TranslateError
-from ictinfra.netmig.model import NeutralDevice, Outcome
+from ictinfra.netmig.model import NeutralDevice, Outcome, Translation
 from ictinfra.netmig.parsers.ios import parse_ios
 from ictinfra.netmig.translate import accounting_report, translate_device, translate_text
 from ictinfra.render.devices import render_device
@@ -471,3 +471,65 @@ def test_hsrp_to_nec_ix_stays_unsupported_with_the_reason() -> None:
     fhrp = [a for a in t.accounting if a.feature == "fhrp"]
     assert len(fhrp) == 6
     assert all(a.outcome is Outcome.UNSUPPORTED and "VRRP syntax" in a.reason for a in fhrp)
+
+
+# --- routing policy -----------------------------------------------------------------------
+
+
+def _policy_counts(nd: NeutralDevice) -> dict[str, int]:
+    return {
+        "prefix_list_entries": sum(len(p.entries) for p in nd.prefix_lists),
+        "community_list_entries": sum(len(c.entries) for c in nd.community_lists),
+        "route_map_entries": sum(len(r.entries) for r in nd.route_maps),
+        "route_map_matches": sum(len(e.matches) for r in nd.route_maps for e in r.entries),
+        "route_map_sets": sum(len(e.sets) for r in nd.route_maps for e in r.entries),
+    }
+
+
+def waived_translation(text: str, target: Platform) -> Translation:
+    blocked = translate_text(text, Platform.CISCO_IOS, target)
+    return translate_text(
+        text,
+        Platform.CISCO_IOS,
+        target,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
+    )
+
+
+def test_public_prefix_lists_route_maps_and_community_lists_keep_their_counts() -> None:
+    text = (PUBLIC / "batfish_as2border1.cfg").read_text(encoding="utf-8")
+    # Counted from the text, independently of the parser.
+    expected = {
+        "prefix_list_entries": len(re.findall(r"(?m)^ip prefix-list \S+ seq ", text)),
+        "community_list_entries": len(re.findall(r"(?m)^ip community-list ", text)),
+        "route_map_entries": len(re.findall(r"(?m)^route-map ", text)),
+        "route_map_matches": len(re.findall(r"(?m)^ match ", text)),
+        "route_map_sets": len(re.findall(r"(?m)^ set ", text)),
+    }
+    assert expected == {
+        "prefix_list_entries": 3, "community_list_entries": 3, "route_map_entries": 6,
+        "route_map_matches": 5, "route_map_sets": 12,
+    }  # fmt: skip
+    t = waived_translation(text, Platform.CISCO_XE)
+    assert t.ok
+    policy = [
+        a for a in t.accounting if a.feature in {"prefix_list", "community_list", "route_map"}
+    ]
+    assert all(a.outcome is Outcome.TRANSLATED for a in policy)
+    assert _policy_counts(t.device) == expected
+    reparsed, _ = parse_ios(t.config)
+    assert _policy_counts(reparsed) == expected
+    assert "ip prefix-list outbound_routes seq 5 permit 2.128.0.0/9 ge 16\n" in t.config
+    # NEC IX has no rendering for them: reported, never dropped silently.
+    nec = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX)
+    assert {a.text for a in nec.blocking} >= {"route-map as2_to_as1 permit 2", "set metric 50"}
+
+
+def test_route_map_clauses_it_does_not_know_are_unsupported() -> None:
+    text = "route-map RM permit 10\n match interface GigabitEthernet0/1\n set weight 100\n"
+    t = translate_text(text, Platform.CISCO_IOS, Platform.CISCO_XE)
+    assert {a.text: a.reason for a in t.blocking} == {
+        "match interface GigabitEthernet0/1": "route-map clause not supported",
+        "set weight 100": "route-map clause not supported",
+    }

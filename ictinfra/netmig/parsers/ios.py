@@ -15,12 +15,17 @@ from ictinfra.netmig.model import (
     AaaServer,
     Acl,
     AclEntry,
+    CommunityList,
     Fhrp,
     Interface,
     LocalUser,
     NeutralDevice,
     Ospf,
     OspfNetwork,
+    PrefixList,
+    PrefixListEntry,
+    RouteMap,
+    RouteMapEntry,
     SnmpCommunity,
     StaticRoute,
     Vlan,
@@ -117,6 +122,9 @@ class _Builder:
     users: dict[str, LocalUser] = field(default_factory=dict)
     # Legacy "tacacs-server key" / "radius-server key": for servers without their own key.
     default_keys: dict[str, str] = field(default_factory=dict)
+    prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
+    community_lists: dict[str, CommunityList] = field(default_factory=dict)
+    route_maps: dict[str, RouteMap] = field(default_factory=dict)
 
     def aaa(self) -> Aaa | None:
         servers = tuple(
@@ -149,6 +157,9 @@ class _Builder:
             ospf=self.ospf,
             acls=tuple(self.acls.values()),
             aaa=self.aaa(),
+            prefix_lists=tuple(self.prefix_lists.values()),
+            community_lists=tuple(self.community_lists.values()),
+            route_maps=tuple(self.route_maps.values()),
         )
 
 
@@ -247,6 +258,7 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         (r"^banner (motd|login|exec) ", _banner),
         (r"^(tacacs|radius) server (\S+)$", _aaa_server),
         (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
+        (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
     )
     for rx, handler in handlers:
         m = re.match(rx, t)
@@ -291,6 +303,29 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         rf"^ip route ({IP}) ({IP}) (\S+)(?: ({IP}))?(?: (\d+))?(?: name (\S+))?$", t
     ):
         _route(n, t, m, b, acct)
+    elif m := re.match(
+        rf"^ip prefix-list (\S+) seq (\d+) (permit|deny) ({IP}/\d+)(?: ge (\d+))?(?: le (\d+))?$", t
+    ):
+        pl_entry = PrefixListEntry(
+            seq=int(m.group(2)),
+            action=m.group(3),
+            prefix=ipaddress.IPv4Network(m.group(4)),
+            ge=int(m.group(5)) if m.group(5) else None,
+            le=int(m.group(6)) if m.group(6) else None,
+        )
+        pl = b.prefix_lists.get(m.group(1), PrefixList(name=m.group(1), entries=()))
+        b.prefix_lists[pl.name] = pl.model_copy(update={"entries": (*pl.entries, pl_entry)})
+        acct.translated(n, t, "prefix_list")
+    elif m := re.match(r"^ip community-list (standard|expanded) (\S+) (permit|deny) (.+)$", t):
+        cl = b.community_lists.get(
+            m.group(2), CommunityList(name=m.group(2), kind=m.group(1), entries=())
+        )
+        if cl.kind != m.group(1):
+            acct.unsupported(n, t, "community list redefined with another kind")
+            return
+        entries = (*cl.entries, (m.group(3), m.group(4)))
+        b.community_lists[cl.name] = cl.model_copy(update={"entries": entries})
+        acct.translated(n, t, "community_list")
     elif t.startswith(("aaa ", "tacacs-server ", "radius-server ", "username ")):
         _aaa_line(n, t, b, acct)
     elif m := re.match(r"^access-list (\d+) (remark .*|(?:permit|deny) .*)$", t):
@@ -681,3 +716,41 @@ def _aaa_group(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
         else:
             acct.unsupported(n, t, "server group option not supported")
     b.aaa_groups.append(AaaGroup(protocol=protocol, name=m.group(2), servers=tuple(names)))
+
+
+# --- routing policy -----------------------------------------------------------------------
+
+# Route-map lines carried as written (IOS and IOS-XE share them). Anything naming an
+# interface, or a clause not listed here, is reported instead of guessed at.
+ROUTE_MAP_LINES = (
+    r"^match ip address (?:prefix-list )?\S+(?: \S+)*$",
+    r"^match community \S+(?: exact-match)?$",
+    r"^match tag \d+(?: \d+)*$",
+    r"^set metric \d+$",
+    r"^set local-preference \d+$",
+    r"^set tag \d+$",
+    rf"^set ip next-hop {IP}(?: {IP})*$",
+    r"^set community (?:\d+:\d+ ?|no-export ?|no-advertise ?|internet ?|local-AS ?)+"
+    r"(?: additive)?$",
+    r"^set origin (?:igp|incomplete)$",
+)
+
+
+def _route_map(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    name = m.group(1)
+    matches: list[str] = []
+    sets: list[str] = []
+    acct.translated(block.number, block.text, "route_map", scope=name)
+    for n, t in block.children:
+        if re.match(r"^description ", t):
+            acct.dropped(n, t, "route-map description (a comment)", scope=name)
+        elif any(re.match(rx, t) for rx in ROUTE_MAP_LINES):
+            (matches if t.startswith("match ") else sets).append(t)
+            acct.translated(n, t, "route_map", scope=name)
+        else:
+            acct.unsupported(n, t, "route-map clause not supported", scope=name)
+    entry = RouteMapEntry(
+        action=m.group(2), seq=int(m.group(3)), matches=tuple(matches), sets=tuple(sets)
+    )
+    rm = b.route_maps.get(name, RouteMap(name=name, entries=()))
+    b.route_maps[name] = rm.model_copy(update={"entries": (*rm.entries, entry)})

@@ -252,13 +252,15 @@ IOS_RULES = TreeRules(
         r"^enable ",
         r"^service ",
         r"^aaa ",
+        r"^ip prefix-list ",
+        r"^ip community-list ",
         r"^tacacs",
         r"^radius",
         r"^access-list ",
         r"^clock ",
         r"^spanning-tree ",
         r"^no (interface|router|vlan|ip access-list|ip route|ntp|logging|snmp-server|banner) ",
-        r"^no (aaa|tacacs|radius|username) ",
+        r"^no (aaa|tacacs|radius|username|ip prefix-list|ip community-list|route-map) ",
     ),
     ignore=compile_all(
         r"^end$", r"^Building configuration", r"^Current configuration", r"^version "
