@@ -315,6 +315,32 @@ def test_wrong_ospf_area_in_the_intended_config_rolls_back(
     assert ("ospf", "ho-acc-11") not in peers
 
 
+def test_shut_vlan_in_the_intended_config_loses_its_neighbours_and_rolls_back(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _with_ospf(lab)
+
+    def shut_vlan(inv: Inventory, dev: Device, old: str) -> Translation:
+        right = translate_device(inv, dev, old)
+        if dev.hostname != "ho-acc-11":
+            return right
+        wrong = re.sub(
+            r"(interface Vlan900\n(?: .*\n)*?) no shutdown", r"\1 shutdown", right.config
+        )
+        assert wrong != right.config
+        return right.model_copy(update={"config": wrong})
+
+    monkeypatch.setattr(cutover, "translate_device", shut_vlan)
+    result = _check_fault(lab, "ho-acc-11", Outcome.ROLLED_BACK)
+    assert result.checks is not None
+    assert result.checks.config_matches
+    assert result.checks.lost_neighbours == (
+        "cdp neighbour ho-core-01 on Vlan900",
+        "ospf neighbour 10.1.99.2 on Vlan900",
+    )
+    assert "Vlan900" in result.checks.lost_interfaces
+
+
 def test_interface_shut_in_the_intended_config_rolls_back(
     lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
