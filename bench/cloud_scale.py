@@ -1,21 +1,24 @@
 """Cloud layer at scale: offline-plan time and placement time at 1x, 10x and 100x.
 
-Offline plan: the vSphere production stack run under Pulumi's mocks on a synthetic
-inventory of N prefecture-shaped units (ictinfra.inventory.synthetic), every
-registration recorded and the plan serialised, then the policies evaluated.
+Offline plan: the cloud step as ``./inv plan`` runs it on a synthetic inventory of N
+prefecture-shaped units (ictinfra.inventory.synthetic): every stack recorded under
+Pulumi's mocks in a forked process of its own, the plans serialised, the policies
+evaluated. Shown: the step's wall time, the CPU time of its processes (the work two cores
+share), the resources recorded, and the CPU time of each stack alone (its child's rusage).
 Placement: the example inventory's estate (both platforms) copied N times, placed with N+1
 headroom, hosts used against the lower bound.
 
-Ratios are against 1x measured in the same run (linear would be 10 and 100); the plan's
-ratio uses process CPU time, which other load on a shared machine disturbs less than
-wall time (shown too).
+Ratios are against 1x measured in the same run (linear would be 10 and 100); they use
+CPU time, which other load on a shared machine disturbs less than wall time.
 
-    .venv/bin/python bench/cloud_scale.py [--factors 1,10,100]
+    .venv/bin/python bench/cloud_scale.py [--factors 1,10,100] [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
 import sys
 import tempfile
 import time
@@ -26,26 +29,40 @@ sys.path.insert(0, str(ROOT))
 
 from ictinfra.cloud.estate import Estate, estate_from_inventory, synthetic  # noqa: E402
 from ictinfra.cloud.placement import place  # noqa: E402
-from ictinfra.cloud.policies import evaluate  # noqa: E402
-from ictinfra.cloud.stacks import discover, run_offline  # noqa: E402
+from ictinfra.cloud.stacks import discover  # noqa: E402
+from ictinfra.cloud.step import cloud_step, plan_stacks  # noqa: E402
 from ictinfra.inventory import load_inventory  # noqa: E402
 from ictinfra.inventory.model import HypervisorPlatform  # noqa: E402
 from ictinfra.inventory.synthetic import write_synthetic  # noqa: E402
 
 
-def plan_time(factor: int) -> tuple[float, float, int, int]:
-    ref = next(r for r in discover() if r.id == "vsphere-prod")
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def plan_time(factor: int, jobs: int | None) -> tuple[float, float, int, dict[str, float]]:
+    """The whole cloud step: wall, CPU of this process and its children, resources; then
+    each stack alone in a child, for its own CPU time."""
     with tempfile.TemporaryDirectory() as tmp:
         inv = load_inventory(write_synthetic(Path(tmp) / "inv", factor))
-    start, cpu = time.perf_counter(), time.process_time()
-    run = run_offline(ref, inv)
-    text = run.plan.to_json()
-    violations = evaluate(run.plan)
-    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    if violations:
-        raise SystemExit(f"{factor}x: policy violations: {violations[:3]}")
-    del text
-    return elapsed, cpu, len(run.plan.resources), len(run.placement.assignment)
+    start, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+    out = cloud_step(inv, jobs=jobs)
+    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu + _children_cpu() - children
+    if out.problems:
+        raise SystemExit(f"{factor}x: problems: {out.problems[:3]}")
+    resources = sum(json.loads(text)["summary"]["resources"] for text in _plans(out.artifacts))
+    per_stack = {}
+    for ref in discover():
+        before = _children_cpu()
+        plan_stacks([ref], inv, jobs=2)  # one stack: in a child, so its rusage is its own
+        per_stack[ref.id] = _children_cpu() - before
+    return elapsed, cpu, resources, per_stack
+
+
+def _plans(artifacts: dict[str, str | bytes]) -> list[str]:
+    return [str(t) for p, t in artifacts.items() if p.endswith(".plan.json")]
 
 
 def place_time(base: list[Estate], factor: int, ratio: float) -> tuple[float, int, int, int]:
@@ -66,25 +83,29 @@ def main() -> None:
     )
     parser.add_argument("--factors", default="1,10,100")
     parser.add_argument("--overcommit", type=float, default=2.5)
+    parser.add_argument("--jobs", type=int, default=None, help="stack processes (default: all)")
     args = parser.parse_args()
     factors = [int(f) for f in args.factors.split(",")]
     example = load_inventory(ROOT / "inventory")
     base = [estate_from_inventory(example, platform=p) for p in HypervisorPlatform]
 
     print(
-        f"{'scale':>6} {'plan s':>9} {'cpu s':>8} {'ratio':>7} {'resources':>10} {'VMs':>7}   "
+        f"{'scale':>6} {'step s':>8} {'cpu s':>8} {'ratio':>7} {'resources':>10}   "
         f"{'place cpu':>9} {'ratio':>7} {'VMs':>7} {'hosts':>6} {'bound':>6} {'over':>6}"
+        "   cpu s per stack"
     )
     first: tuple[float, float] | None = None
     for f in factors:
-        pt, pc, resources, pvms = plan_time(f)
+        pt, pc, resources, per_stack = plan_time(f, args.jobs)
         lt, vms, used, bound = place_time(base, f, args.overcommit)
         if first is None:
             first = (pc, lt)
+        stacks = ", ".join(f"{k} {v:.2f}" for k, v in per_stack.items())
         print(
-            f"{f:>5}x {pt:>9.2f} {pc:>8.2f} {pc / first[0]:>7.1f} {resources:>10} {pvms:>7}   "
+            f"{f:>5}x {pt:>8.2f} {pc:>8.2f} {pc / first[0]:>7.1f} {resources:>10}   "
             f"{lt:>9.3f} {lt / first[1]:>7.1f} {vms:>7} {used:>6} {bound:>6} "
-            f"{(used - bound) / bound:>6.1%}"
+            f"{(used - bound) / bound:>6.1%}   {stacks}",
+            flush=True,
         )
 
 

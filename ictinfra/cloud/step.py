@@ -183,7 +183,7 @@ def plan_stacks(
 ) -> list[StackOutcome]:
     """Every stack's outcome, in the order of ``refs``; up to ``jobs`` at once."""
     n = default_jobs(len(refs)) if jobs is None else jobs
-    if n <= 1 or len(refs) <= 1:
+    if n <= 1:
         return [plan_stack(ref, inv) for ref in refs]
     return _in_children(refs, inv, n)
 
