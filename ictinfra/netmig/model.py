@@ -72,6 +72,8 @@ class Interface(Model):
     acl_out: str | None = None
     ospf_area: int | None = None  # YAMAHA style: the interface is in this OSPF area
     fhrp: tuple[Fhrp, ...] = ()
+    speed: str | None = None  # IOS words: "1000", "100", "auto"
+    duplex: str | None = None  # "full", "half", "auto"
 
 
 class StaticRoute(Model):

@@ -69,6 +69,7 @@ _ALL = frozenset(
         "aaa_server",
         "aaa_user",
         "fhrp",
+        "interface_speed",
         "prefix_list",
         "community_list",
         "route_map",
@@ -77,15 +78,23 @@ _ALL = frozenset(
 POLICY = frozenset({"prefix_list", "community_list", "route_map"})
 AAA = frozenset({"aaa", "aaa_server", "aaa_user"})
 # Why a target lacks a feature, when there is more to say than "no rendering".
-NOT_RENDERED: dict[tuple[Platform, str], str] = {
-    (Platform.NEC_IX, f): "NEC IX AAA syntax is not verified against its command reference: "
-    "set AAA up on the replacement by hand (and waive the line), or keep the device blocked"
-    for f in ("aaa", "aaa_server", "aaa_user")
-} | {
-    (target, "fhrp"): f"{target} VRRP syntax is not verified against its command reference: "
-    "configure the redundancy group on the replacement by hand (and waive the line)"
-    for target in (Platform.NEC_IX, Platform.YAMAHA_RTX)
-}
+NOT_RENDERED: dict[tuple[Platform, str], str] = (
+    {
+        (Platform.NEC_IX, f): "NEC IX AAA syntax is not verified against its command reference: "
+        "set AAA up on the replacement by hand (and waive the line), or keep the device blocked"
+        for f in ("aaa", "aaa_server", "aaa_user")
+    }
+    | {
+        (target, "fhrp"): f"{target} VRRP syntax is not verified against its command reference: "
+        "configure the redundancy group on the replacement by hand (and waive the line)"
+        for target in (Platform.NEC_IX, Platform.YAMAHA_RTX)
+    }
+    | {
+        (target, "interface_speed"): f"{target} speed/duplex syntax is not verified against its "
+        "command reference: set the port on the replacement by hand (and waive the line)"
+        for target in (Platform.NEC_IX, Platform.YAMAHA_RTX)
+    }
+)
 # What each target's template renders; a translated line whose feature is missing here
 # becomes unsupported for that target (aerleon-style: declared, not discovered).
 CAPABILITIES: dict[Platform, frozenset[str]] = {
@@ -93,6 +102,7 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
     - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface", "fhrp"}
+    - {"interface_speed"}
     - AAA
     - POLICY,
     # RTX to a newer RTX: what the YAMAHA template renders today.
@@ -209,6 +219,8 @@ def target_context(
             "acl_in": i.acl_in,
             "acl_out": i.acl_out,
             "fhrp": [g.model_dump() for g in i.fhrp],
+            "speed": i.speed,
+            "duplex": i.duplex,
             "shut": i.shutdown,
             "ospf_area": _ospf_area(nd, i),
         }

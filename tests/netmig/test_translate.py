@@ -144,7 +144,7 @@ def test_public_ios_configs_keep_their_counts_and_report_what_is_unsupported(
     assert blocked.config == ""
     unsupported = {a.text for a in blocked.blocking}
     assert any(t.startswith("router bgp") for t in unsupported)  # reported, not lost
-    assert "speed 1000" in unsupported
+    assert "speed 1000" not in unsupported  # port speed and duplex travel to IOS-XE
 
     waived = translate_text(
         text,
@@ -157,7 +157,24 @@ def test_public_ios_configs_keep_their_counts_and_report_what_is_unsupported(
     assert _counts(waived.device) == expected
     reparsed, _ = parse_ios(waived.config)
     assert _counts(reparsed) == expected
-    assert "interface GigabitEthernet0/0/0\n no ip address\n shutdown\n" in waived.config
+    assert re.search(
+        r"interface GigabitEthernet0/0/0\n no ip address\n(?: duplex auto\n)? shutdown\n",
+        waived.config,
+    )
+    # Speed and duplex, counted from the text, reach the target on the same ports.
+    speeds = {(i.name, i.speed, i.duplex) for i in reparsed.interfaces if i.speed or i.duplex}
+    source_ports = {
+        (i.name if i.name != "Ethernet0/0" else "GigabitEthernet0/0/0", i.speed, i.duplex)
+        for i in parse_ios(text)[0].interfaces
+        if i.speed or i.duplex
+    }
+    assert speeds == source_ports
+    assert len(speeds) == len(
+        {m.start() for m in re.finditer(r"(?m)^interface \S+\n(?: .*\n)*? (?:speed|duplex) ", text)}
+    )
+    every_port = {i.name: f"GigaEthernet{n}.0" for n, i in enumerate(parse_ios(text)[0].interfaces)}
+    nec = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX, interface_map=every_port)
+    assert any(a.text == "speed 1000" and "speed/duplex syntax" in a.reason for a in nec.blocking)
 
 
 def test_acl_entries_render_with_their_matches() -> None:

@@ -426,6 +426,12 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
         elif mm := re.match(r"^switchport trunk native vlan (\d+)$", t):
             fields["native_vlan"] = int(mm.group(1))
             acct.translated(n, t, "switchport", scope=name)
+        elif mm := re.match(
+            r"^(speed) (10|100|1000|2500|5000|10000|auto)$|^(duplex) (full|half|auto)$", t
+        ):
+            key = mm.group(1) or mm.group(3)
+            fields[key] = mm.group(2) or mm.group(4)
+            acct.translated(n, t, "interface_speed", scope=name)
         elif mm := re.match(r"^ip access-group (\S+) (in|out)$", t):
             fields[f"acl_{mm.group(2)}"] = mm.group(1)
             acct.translated(n, t, "acl_binding", scope=name)

@@ -233,6 +233,8 @@ IOS_RULES = TreeRules(
         r"^(address ipv4) ",
         r"^(key) ",
         r"^(standby version) ",
+        r"^(speed) ",
+        r"^(duplex) ",
         r"^((?:standby|vrrp) \d+ (?:ip|priority)) ",
     ),
     literal_no=compile_all(
