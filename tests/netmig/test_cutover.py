@@ -426,7 +426,12 @@ def test_rehearsal_of_every_wave_of_the_example_inventory(tmp_path: Path) -> Non
     with inventory_fleet(inv, USER, PASSWORD) as fleet:
         eps = fleet_endpoints(fleet)
         assert not backup(inv, eps, tmp_path / "b", credentials=lab_credentials).failed
-        settings = FAST.model_copy(update={"workers": 8, "command_timeout": 10.0})
+        # Neighbours in one wave change at once: while one router's push is half way (its
+        # port up, its OSPF not yet), the other's post-check waits for the adjacency. On a
+        # loaded machine that can take longer than the fault tests' 3 s.
+        settings = FAST.model_copy(
+            update={"workers": 8, "command_timeout": 10.0, "neighbour_settle": 30.0}
+        )
         changed = 0
         for wave in inv.waves():
             report = run_wave(
