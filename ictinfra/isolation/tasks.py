@@ -104,6 +104,53 @@ def verify(
     print(f"{path}: proved against the {prof.name.value} model")
 
 
+@task(
+    help={
+        "inventory": "inventory folder (default: inventory/)",
+        "profile": "model: alpha (default) or beta_prime",
+        "install": "install this ruleset on the lab gateway (with the role) before probing",
+        "timeout": "seconds to wait for each connection (default 1.0)",
+    }
+)
+def probe(
+    c: Context,
+    inventory: str | None = None,
+    profile: str = "alpha",
+    install: str | None = None,
+    timeout: str = "1.0",
+) -> None:
+    """Real TCP/UDP probes between the isolation lab's zones (./inv lab.up --topology
+    isolation); observed == verifier's == policy's, else the differences and exit 1."""
+    from ictinfra.inventory.model import Inventory
+    from ictinfra.isolation import probe as lab_probe
+    from ictinfra.isolation.errors import IsolationError
+    from ictinfra.isolation.policy import Profile
+    from ictinfra.lab.errors import LabError
+    from ictinfra.lab.topology import load_topology
+
+    inv = _load(inventory)
+    prof = _profile(profile)
+    assert isinstance(inv, Inventory)  # noqa: S101 - narrowing for mypy
+    assert isinstance(prof, Profile)  # noqa: S101
+    try:
+        wait = float(timeout)
+    except ValueError as exc:
+        raise Exit(f"--timeout: not a number of seconds: {timeout!r}", code=2) from exc
+    try:
+        topo = load_topology(lab_probe.TOPOLOGY)
+        if install:
+            text = Path(install).read_text(encoding="utf-8")
+            lab_probe.prepare(topo, ROOT / "build", inv, prof, ruleset=text, progress=print)
+        report = lab_probe.probe(topo, inv, prof, timeout=wait, progress=print)
+    except (IsolationError, LabError, OSError) as exc:
+        raise Exit(str(exc), code=1) from exc
+    print(lab_probe.report_text(report))
+    print(f"probed in {report.seconds:.1f} s")
+    if not report.ok:
+        raise Exit(f"{len(report.differences)} difference(s) between the lab and the model", 1)
+
+
 ns = Collection("policy")
 ns.add_task(check)
 ns.add_task(verify)
+ns.add_task(probe)

@@ -53,9 +53,24 @@ def up(c: Context, topology_: str = "default") -> None:
         podman.setup()
         topo = topology.load_topology(topology_)
         inventory = topology.up(topo, BUILD, progress=print)
+        if topo.name == "isolation":
+            _prepare_isolation(topo)
     except LabError as exc:
         raise Exit(str(exc), code=1) from exc
     print(f"lab {topo.name!r} is up: {len(topo.hosts)} containers; inventory {inventory}")
+
+
+def _prepare_isolation(topo: topology.Topology) -> None:
+    """The isolation lab: probe addresses and routes, the gateway's ruleset by the role."""
+    from ictinfra.inventory import InventoryError, load_inventory
+    from ictinfra.isolation.errors import IsolationError
+    from ictinfra.isolation.policy import ALPHA
+    from ictinfra.isolation.probe import prepare
+
+    try:
+        prepare(topo, BUILD, load_inventory(ROOT / "inventory"), ALPHA, progress=print)
+    except (InventoryError, IsolationError) as exc:
+        raise Exit(str(exc), code=1) from exc
 
 
 @task

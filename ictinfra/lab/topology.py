@@ -35,6 +35,16 @@ class _Frozen(BaseModel):
 class LabNetwork(_Frozen):
     name: Annotated[str, Field(pattern=NAME)]
     subnet: ipaddress.IPv4Network
+    # More subnets on the same bridge (a zone of several segments); each host gets an
+    # address in every one of them.
+    subnets: tuple[ipaddress.IPv4Network, ...] = ()
+    # No route out through the host: a host reaches other networks only through a
+    # container routing for it (the isolation lab's gateway).
+    internal: bool = False
+
+    @property
+    def all_subnets(self) -> tuple[ipaddress.IPv4Network, ...]:
+        return (self.subnet, *self.subnets)
 
 
 class LabHost(_Frozen):
@@ -69,11 +79,12 @@ class Topology(_Frozen):
                 for net in host.networks
                 if net not in nets
             )
-        for i, a in enumerate(self.networks):
+        subnets = [(n.name, s) for n in self.networks for s in n.all_subnets]
+        for i, (a, sa) in enumerate(subnets):
             problems.extend(
-                f"networks {a.name} and {b.name} overlap"
-                for b in self.networks[i + 1 :]
-                if a.subnet.overlaps(b.subnet)
+                f"networks {a} and {b} overlap" if a != b else f"network {a}: subnets overlap"
+                for b, sb in subnets[i + 1 :]
+                if sa.overlaps(sb)
             )
         if problems:
             raise ValueError("; ".join(problems))
@@ -125,7 +136,9 @@ def up(
     for net in topo.networks:
         ref = topo.network(net.name)
         if not podman("network", "exists", ref).ok:
-            checked(podman("network", "create", *_labels(topo), "--subnet", str(net.subnet), ref))
+            args = [arg for sub in net.all_subnets for arg in ("--subnet", str(sub))]
+            args += ["--internal"] if net.internal else []
+            checked(podman("network", "create", *_labels(topo), *args, ref))
     for host in topo.hosts:
         ref = topo.container(host.name)
         if podman("container", "exists", ref).ok:
@@ -206,18 +219,20 @@ def lab_inventory(topo: Topology, addrs: Mapping[str, Mapping[str, str]]) -> dic
     }
 
 
-def down() -> tuple[list[str], list[str]]:
-    """Remove every container and network carrying the project label; nothing else."""
-    containers = _labelled("ps", "-a", "--format", "{{.Names}}")
+def down(name: str | None = None) -> tuple[list[str], list[str]]:
+    """Remove every container and network carrying the project label (only those of the
+    topology ``name`` if given); nothing else."""
+    only = ("--filter", f"label={TOPOLOGY_LABEL}={name}") if name else ()
+    containers = _labelled("ps", "-a", "--format", "{{.Names}}", *only)
     if containers:
         # A container stopping on its own while podman stops it makes `rm --force` fail
         # ("container state improper"); what is left is removed on a second pass.
         first = podman("rm", "--force", "--time", "2", *containers)
         if not first.ok:
-            left = _labelled("ps", "-a", "--format", "{{.Names}}")
+            left = _labelled("ps", "-a", "--format", "{{.Names}}", *only)
             if left:
                 checked(podman("rm", "--force", "--time", "0", *left))
-    networks = _labelled("network", "ls", "--format", "{{.Name}}")
+    networks = _labelled("network", "ls", "--format", "{{.Name}}", *only)
     if networks:
         checked(podman("network", "rm", *networks))
     return containers, networks
