@@ -4,7 +4,7 @@
 probe.py get PROXY PORT URL [HEADER:VALUE ...]   GET through the proxy
 probe.py connect PROXY PORT HOST TPORT           CONNECT through the proxy, then GET in the tunnel
 probe.py direct URL                              GET with no proxy
-probe.py system URL                              GET with the proxy of /etc/environment (as a login)
+probe.py env URL                                 GET with the environment's proxy settings
 probe.py tcp HOST PORT                           TCP connect only
 probe.py rdp HOST PORT PROTOCOLS                 RDP X.224 connection request, TLS if selected
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import ssl
 import struct
@@ -21,7 +20,6 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 TIMEOUT = 4
@@ -52,11 +50,8 @@ def direct(url: str) -> Result:
     return _http(urllib.request.build_opener(urllib.request.ProxyHandler({})), url, {})
 
 
-def system(url: str) -> Result:
-    for line in Path("/etc/environment").read_text(encoding="utf-8").splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep and not key.startswith("#"):
-            os.environ[key] = value.strip('"')
+def env(url: str) -> Result:
+    """GET with the proxy settings of the caller's environment (run it in a login session)."""
     return _http(urllib.request.build_opener(), url, {})
 
 
@@ -113,7 +108,7 @@ COMMANDS: dict[str, Callable[..., Result]] = {
     "get": get,
     "connect": connect,
     "direct": direct,
-    "system": system,
+    "env": env,
     "tcp": tcp,
     "rdp": rdp,
 }
