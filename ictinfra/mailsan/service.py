@@ -218,7 +218,7 @@ class MilterHandler:
             result = self.converters.run(raw, record.id)
         else:
             result = await loop.run_in_executor(self.pool, self.converters.run, raw, record.id)
-        await loop.run_in_executor(self.pool, durable.wait)  # stored before anything leaves
+        await durable.wait_async()  # the original is on disk before anything leaves
         subject = next((v for n, v in msg.headers if n.lower() == b"subject"), None)
         self.quarantine.record_result(
             record,
