@@ -177,6 +177,20 @@ class RouteMap(Model):
     entries: tuple[RouteMapEntry, ...]
 
 
+class BgpStatement(Model):
+    """One BGP statement as IOS writes it (IOS and IOS-XE share the language)."""
+
+    text: str
+    interface: str | None = None  # the interface it names, renamed with the device
+
+
+class Bgp(Model):
+    asn: int
+    statements: tuple[BgpStatement, ...] = ()  # router level, in source order
+    ipv4: tuple[BgpStatement, ...] | None = None  # the "address-family ipv4" block
+    ipv4_header: str = "address-family ipv4"
+
+
 class NeutralDevice(Model):
     hostname: str = ""
     domain: str = ""
@@ -196,6 +210,7 @@ class NeutralDevice(Model):
     prefix_lists: tuple[PrefixList, ...] = ()
     community_lists: tuple[CommunityList, ...] = ()
     route_maps: tuple[RouteMap, ...] = ()
+    bgp: Bgp | None = None
 
 
 class Outcome(StrEnum):

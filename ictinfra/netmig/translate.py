@@ -18,6 +18,7 @@ from ictinfra.netmig.errors import TranslateError
 from ictinfra.netmig.model import (
     ANY,
     AclEntry,
+    BgpStatement,
     Interface,
     LineAccount,
     NeutralDevice,
@@ -73,6 +74,7 @@ _ALL = frozenset(
         "prefix_list",
         "community_list",
         "route_map",
+        "bgp",
     }
 )
 POLICY = frozenset({"prefix_list", "community_list", "route_map"})
@@ -104,7 +106,8 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface", "fhrp"}
     - {"interface_speed"}
     - AAA
-    - POLICY,
+    - POLICY
+    - {"bgp"},
     # RTX to a newer RTX: what the YAMAHA template renders today.
     Platform.YAMAHA_RTX: frozenset(
         {
@@ -269,6 +272,7 @@ def target_context(
         "prefix_lists": [p.model_dump() for p in nd.prefix_lists],
         "community_lists": [c.model_dump() for c in nd.community_lists],
         "route_maps": [r.model_dump() for r in nd.route_maps],
+        "bgp": nd.bgp.model_dump() if nd.bgp is not None else None,
     }
 
 
@@ -334,8 +338,26 @@ def _retarget(
                 }
             )
         out.append(a)
+    bgp = nd.bgp
+    if bgp is not None:
+
+        def renamed(s: BgpStatement) -> BgpStatement:
+            if s.interface is None or s.interface not in rename:
+                return s
+            new = rename[s.interface]
+            text = re.sub(
+                rf" update-source {re.escape(s.interface)}$", f" update-source {new}", s.text
+            )
+            return s.model_copy(update={"text": text, "interface": new})
+
+        bgp = bgp.model_copy(
+            update={
+                "statements": tuple(renamed(s) for s in bgp.statements),
+                "ipv4": None if bgp.ipv4 is None else tuple(renamed(s) for s in bgp.ipv4),
+            }
+        )
     device = nd.model_copy(
-        update={"interfaces": tuple(kept), "ospf": ospf, "static_routes": routes}
+        update={"interfaces": tuple(kept), "ospf": ospf, "static_routes": routes, "bgp": bgp}
     )
     return device, out
 

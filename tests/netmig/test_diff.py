@@ -227,3 +227,36 @@ def test_public_routing_policy_pushes_onto_an_xe_sim() -> None:
     assert same("cisco_xe", cli.config_text(sim, sim.running), t.config)
     assert not cli.push_offline(sim, list(d.rollback))
     assert same("cisco_xe", cli.config_text(sim, sim.running), running)
+
+
+def test_translated_bgp_pushes_onto_an_xe_sim_and_rolls_back() -> None:
+    text = (Path(__file__).parent / "fixtures" / "public" / "batfish_as2border1.cfg").read_text(
+        encoding="utf-8"
+    )
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=("re:.",),
+    )
+    cli = PLATFORMS["cisco_xe"]
+    sim = SimDevice(hostname="b", platform="cisco_xe", model="ISR 4331",
+                    running=ConfigTree.parse(cli.rules, "hostname as2border1\n"),
+                    username="u", password="p")  # fmt: skip
+    running = cli.config_text(sim, sim.running)
+    d = diff("cisco_xe", running, t.config)
+    assert "router bgp 2" in d.remediation
+    assert not cli.push_offline(sim, list(d.remediation))
+    shown = cli.config_text(sim, sim.running)
+    assert "\n address-family ipv4\n  bgp dampening\n" in shown  # the family stays a level in
+    assert same("cisco_xe", shown, t.config)
+    # A change inside the family is a change there, not at router level.
+    less = t.config.replace("  maximum-paths eibgp 5\n", "")
+    step = diff("cisco_xe", shown, less)
+    assert not cli.push_offline(sim, list(step.remediation))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), less)
+    assert not cli.push_offline(sim, list(step.rollback))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), t.config)
+    assert not cli.push_offline(sim, list(d.rollback))
+    assert same("cisco_xe", cli.config_text(sim, sim.running), running)

@@ -143,7 +143,8 @@ def test_public_ios_configs_keep_their_counts_and_report_what_is_unsupported(
     assert not blocked.ok
     assert blocked.config == ""
     unsupported = {a.text for a in blocked.blocking}
-    assert any(t.startswith("router bgp") for t in unsupported)  # reported, not lost
+    assert "ip tcp synwait-time 5" in unsupported  # reported, not lost
+    assert not any(t.startswith(("router bgp", "neighbor ")) for t in unsupported)  # BGP travels
     assert "speed 1000" not in unsupported  # port speed and duplex travel to IOS-XE
 
     waived = translate_text(
@@ -281,22 +282,20 @@ def test_bad_requests_raise_the_layer_error() -> None:
 
 def test_translate_task_prints_config_and_accounting(tmp_path: Path) -> None:
     src = tmp_path / "old.cfg"
-    src.write_text(
-        "hostname r1\nntp server 10.0.0.1\nrouter bgp 1\n neighbor 10.0.0.2 remote-as 2\n"
-    )
+    src.write_text("hostname r1\nntp server 10.0.0.1\nrouter eigrp 1\n network 10.0.0.0\n")
     cmd = [sys.executable, "-m", "invoke", "--search-root", str(ROOT), "net.translate",
            "--source-file", str(src), "--from", "cisco_ios", "--to", "cisco_xe"]  # fmt: skip
     blocked = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     assert blocked.returncode == 1
-    assert "unsupported router bgp 1" in blocked.stdout
+    assert "unsupported router eigrp 1" in blocked.stdout
     assert "hostname r1" not in blocked.stdout.split("#")[0]
     ok = subprocess.run(
-        [*cmd, "--waive", "bgp|neighbor"], capture_output=True, text=True, check=False, cwd=ROOT
+        [*cmd, "--waive", "eigrp|network"], capture_output=True, text=True, check=False, cwd=ROOT
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("! r1 (cisco_xe)")
     assert "ntp server 10.0.0.1" in ok.stdout
-    assert "waived      router bgp 1" in ok.stdout
+    assert "waived      router eigrp 1" in ok.stdout
 
 
 def test_public_ios_acls_reach_nec_ix_with_every_entry_and_binding() -> None:
@@ -550,3 +549,51 @@ def test_route_map_clauses_it_does_not_know_are_unsupported() -> None:
         "match interface GigabitEthernet0/1": "route-map clause not supported",
         "set weight 100": "route-map clause not supported",
     }
+
+
+# --- BGP ----------------------------------------------------------------------------------
+
+
+def test_public_bgp_reaches_xe_with_every_statement_and_renamed_sources() -> None:
+    text = (PUBLIC / "batfish_as2border1.cfg").read_text(encoding="utf-8")
+    section = text[text.index("router bgp 2") : text.index("exit-address-family")]
+    # Counted from the text: neighbour statements at router level and in the family.
+    expected_router = len(re.findall(r"(?m)^ neighbor ", section))
+    expected_family = len(re.findall(r"(?m)^  \S", section))
+    assert (expected_router, expected_family) == (12, 16)
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={
+            "Ethernet0/0": "GigabitEthernet0/0/0",
+            "GigabitEthernet0/0": "GigabitEthernet0/0/1",
+        },
+        waivers=("re:.",),  # everything else this config has is not under test here
+    )
+    bgp_lines = [a for a in t.accounting if a.feature == "bgp"]
+    assert bgp_lines
+    assert all(a.outcome is Outcome.TRANSLATED for a in bgp_lines)
+    reparsed, _ = parse_ios(t.config)
+    assert reparsed.bgp is not None
+    assert reparsed.bgp.asn == 2
+    assert sum(s.text.startswith("neighbor ") for s in reparsed.bgp.statements) == expected_router
+    assert reparsed.bgp.ipv4 is not None
+    assert len(reparsed.bgp.ipv4) == expected_family
+    # The update source follows the port's new name.
+    assert " neighbor 240.2.2.3 update-source GigabitEthernet0/0/1\n" in t.config
+    # Anything else in a BGP section is reported, never passed through unread.
+    odd = translate_text(
+        "router bgp 65001\n neighbor 192.0.2.1 password 7 0822455D0A16\n"
+        " address-family vpnv4\n  neighbor 192.0.2.1 activate\n exit-address-family\n",
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+    )
+    assert {a.text: a.reason for a in odd.blocking} == {
+        "neighbor 192.0.2.1 password 7 ********": "BGP statement not supported",
+        "address-family vpnv4": "only the IPv4 unicast address family is translated",
+        "neighbor 192.0.2.1 activate": "inside an address family that is not translated",
+        "exit-address-family": "inside an address family that is not translated",
+    }
+    nec = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX)
+    assert "router bgp 2" in {a.text for a in nec.blocking}

@@ -15,6 +15,8 @@ from ictinfra.netmig.model import (
     AaaServer,
     Acl,
     AclEntry,
+    Bgp,
+    BgpStatement,
     CommunityList,
     Fhrp,
     Interface,
@@ -125,6 +127,7 @@ class _Builder:
     prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
     community_lists: dict[str, CommunityList] = field(default_factory=dict)
     route_maps: dict[str, RouteMap] = field(default_factory=dict)
+    bgp: Bgp | None = None
 
     def aaa(self) -> Aaa | None:
         servers = tuple(
@@ -160,6 +163,7 @@ class _Builder:
             prefix_lists=tuple(self.prefix_lists.values()),
             community_lists=tuple(self.community_lists.values()),
             route_maps=tuple(self.route_maps.values()),
+            bgp=self.bgp,
         )
 
 
@@ -259,6 +263,7 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         (r"^(tacacs|radius) server (\S+)$", _aaa_server),
         (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
         (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
+        (r"^router bgp (\d+)$", _bgp),
     )
     for rx, handler in handlers:
         m = re.match(rx, t)
@@ -760,3 +765,75 @@ def _route_map(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
     )
     rm = b.route_maps.get(name, RouteMap(name=name, entries=()))
     b.route_maps[name] = rm.model_copy(update={"entries": (*rm.entries, entry)})
+
+
+# --- BGP ----------------------------------------------------------------------------------
+
+NEIGHBOR_OPTIONS = (
+    r"remote-as \d+|peer-group(?: \S+)?|description .+|send-community(?: both| extended| standard)?"
+    r"|route-map \S+ (?:in|out)|prefix-list \S+ (?:in|out)|next-hop-self|activate"
+    r"|soft-reconfiguration inbound|ebgp-multihop(?: \d+)?|maximum-prefix \d+"
+    r"|route-reflector-client"
+    r"|advertise additional-paths (?:all|best \d+|group-best)(?: (?:all|best \d+|group-best))*"
+)
+# The statements carried to IOS-XE as written; anything else (a neighbour password, VRFs,
+# other address families, ...) is reported instead.
+BGP_LINES = (
+    rf"^bgp router-id {IP}$",
+    r"^bgp log-neighbor-changes$",
+    r"^no bgp default ipv4-unicast$",
+    r"^bgp dampening$",
+    r"^bgp additional-paths "
+    r"(?:select (?:all|best \d+|group-best)(?: \S+)*|send(?: receive)?|receive)$",
+    rf"^neighbor \S+ (?:{NEIGHBOR_OPTIONS})$",
+    rf"^network {IP}(?: mask {IP})?(?: route-map \S+)?$",
+    rf"^aggregate-address {IP} {IP}(?: summary-only| as-set)*$",
+    r"^redistribute (?:connected|static)(?: route-map \S+)?$",
+    r"^maximum-paths(?: eibgp| ibgp)? \d+$",
+    r"^timers bgp \d+ \d+$",
+)
+
+
+def _bgp(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
+    acct.translated(block.number, block.text, "bgp")
+    statements: list[BgpStatement] = []
+    ipv4: list[BgpStatement] | None = None
+    header = "address-family ipv4"
+    in_family = False
+    other_family = False
+    for n, t in block.children:
+        if t == "!":
+            acct.dropped(n, t, "comment or separator")
+            continue
+        if af := re.match(r"^address-family (.+)$", t):
+            in_family = True
+            other_family = af.group(1) not in {"ipv4", "ipv4 unicast"}
+            if other_family:
+                acct.unsupported(n, t, "only the IPv4 unicast address family is translated")
+                continue
+            header, ipv4 = t, ipv4 or []
+            acct.translated(n, t, "bgp")
+            continue
+        if t == "exit-address-family":
+            in_family = False
+            if other_family:
+                acct.unsupported(n, t, "inside an address family that is not translated")
+            else:
+                acct.translated(n, t, "bgp")
+            continue
+        if other_family and in_family:
+            acct.unsupported(n, t, "inside an address family that is not translated")
+            continue
+        source = re.match(r"^neighbor \S+ update-source (\S+)$", t)
+        if not source and not any(re.match(rx, t) for rx in BGP_LINES):
+            acct.unsupported(n, t, "BGP statement not supported")
+            continue
+        statement = BgpStatement(text=t, interface=source.group(1) if source else None)
+        (ipv4 if in_family and ipv4 is not None else statements).append(statement)
+        acct.translated(n, t, "bgp", scope=source.group(1) if source else "")
+    b.bgp = Bgp(
+        asn=int(m.group(1)),
+        statements=tuple(statements),
+        ipv4=tuple(ipv4) if ipv4 is not None else None,
+        ipv4_header=header,
+    )

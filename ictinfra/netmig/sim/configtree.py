@@ -80,6 +80,7 @@ class ConfigTree:
         lines = text.splitlines()
         i = 0
         current: Node | None = None
+        base = 0  # the indentation of the current section's first level
         while i < len(lines):
             raw = lines[i].rstrip()
             i += 1
@@ -100,7 +101,11 @@ class ConfigTree:
                 current = None
                 continue
             if raw[:1].isspace() and current is not None:
-                tree.apply(stripped, current)
+                depth = len(raw) - len(raw.lstrip())
+                if not current.children:
+                    base = depth
+                # Deeper levels (an IOS address family) keep their extra indentation.
+                tree.apply(" " * max(0, depth - base) + stripped, current)
                 continue
             current = tree.apply(stripped, None)
         return tree
@@ -114,7 +119,8 @@ class ConfigTree:
         """Apply one command in a context; returns the section the device is in afterwards."""
         rules = self.rules
         if section is not None and (
-            rules.is_global(text) or any(rx.match(text) for rx in rules.section_exit)
+            (rules.is_global(text) and not text.startswith(" "))
+            or any(rx.match(text) for rx in rules.section_exit)
         ):
             section = None
         if any(rx.match(text) for rx in rules.section_exit):

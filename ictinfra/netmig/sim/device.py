@@ -94,5 +94,6 @@ class Session:
     banner_lines: list[str] = field(default_factory=list)
     banner_delim: str = ""
     config_lines: int = 0
+    family: bool = False  # inside an IOS "address-family" of a router section
     dirty: bool = False
     closed: bool = False

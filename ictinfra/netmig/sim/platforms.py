@@ -419,6 +419,16 @@ class CiscoIos(SimPlatform):
         if banner and banner.group(2) not in banner.group(3):
             sess.banner_delim, sess.banner_lines = banner.group(2), [cmd]
             return Reply("Enter TEXT message.  End with the character '^'.\n")
+        if sess.section is not None and sess.section.text.startswith("router "):
+            # An address family is a level deeper: its lines are kept one space further in.
+            if cmd.startswith("address-family "):
+                sess.family = True
+            elif cmd == "exit-address-family" or self.rules.is_global(cmd):
+                sess.family = False  # a global command leaves the family and the section
+            elif sess.family:
+                cmd = f"no  {cmd[3:]}" if cmd.startswith("no ") else f" {cmd}"
+        else:
+            sess.family = False
         before = sess.section
         reply = self.configure(dev, sess, cmd)
         if sess.section is not before:
