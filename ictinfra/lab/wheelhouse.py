@@ -15,6 +15,7 @@ controller-side step).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import io
 import json
@@ -138,25 +139,17 @@ def build_wheelhouse(
     def own(tmp: Path) -> None:
         _pip(["wheel", str(root), "--no-deps", "-w", str(tmp)], python)
 
-    deps_dir = _fill(cache / f"deps-{deps_key}", deps)
-    own_dir = _fill(cache / f"src-{src_key}", own)
-    wheels = sorted(deps_dir.glob("*.whl")) + sorted(own_dir.glob("*.whl"))
-    if not tarball.is_file():
-        # Written beside, then renamed: a half-written tar never carries the final name.
-        tmp_tar = tarball.with_name(f".{tarball.name}.{os.getpid()}")
-        with tarfile.open(tmp_tar, "w") as tar:
-            for wheel in wheels:
-                tar.add(wheel, arcname=wheel.name)
-            for member, text in (
-                ("constraints.txt", lock.read_text(encoding="utf-8")),
-                ("requirement.txt", requirement + "\n"),
-            ):
-                info = tarfile.TarInfo(member)
-                data = text.encode()
-                info.size = len(data)
-                info.mode = 0o644
-                tar.addfile(info, fileobj=io.BytesIO(data))
-        tmp_tar.replace(tarball)
+    cache.mkdir(parents=True, exist_ok=True)
+    # One build at a time on this controller (parallel Molecule scenarios, two terminals):
+    # the second waits and then finds everything built.
+    with (cache / ".lock").open("a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        deps_dir = _fill(cache / f"deps-{deps_key}", deps)
+        own_dir = _fill(cache / f"src-{src_key}", own)
+        wheels = sorted(deps_dir.glob("*.whl")) + sorted(own_dir.glob("*.whl"))
+        _write_tar(
+            tarball, wheels, lock_text=lock.read_text(encoding="utf-8"), requirement=requirement
+        )
     return Wheelhouse(
         key=key,
         tarball=tarball,
@@ -164,6 +157,26 @@ def build_wheelhouse(
         wheels=len(wheels),
         python=_python_version(python),
     )
+
+
+def _write_tar(tarball: Path, wheels: list[Path], *, lock_text: str, requirement: str) -> None:
+    if tarball.is_file():
+        return
+    # Written beside, then renamed: a half-written tar never carries the final name.
+    tmp_tar = tarball.with_name(f".{tarball.name}.{os.getpid()}")
+    with tarfile.open(tmp_tar, "w") as tar:
+        for wheel in wheels:
+            tar.add(wheel, arcname=wheel.name)
+        for member, text in (
+            ("constraints.txt", lock_text),
+            ("requirement.txt", requirement + "\n"),
+        ):
+            info = tarfile.TarInfo(member)
+            data = text.encode()
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, fileobj=io.BytesIO(data))
+    tmp_tar.replace(tarball)
 
 
 def _python_version(python: str) -> str:

@@ -5,6 +5,8 @@ the real build runs in the role's Molecule scenario)."""
 from __future__ import annotations
 
 import tarfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,23 @@ def test_a_failed_build_leaves_no_folder_that_looks_complete(
         wheelhouse.build_wheelhouse(project, cache, project / "requirements" / "lock.txt")
     assert not list(cache.glob("deps-*"))
     assert not list(cache.glob("*.tar"))
+
+
+def test_parallel_builds_build_once(
+    project: Path, tmp_path: Path, pip_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Molecule scenarios run in parallel under pytest-xdist: they share one build."""
+    slow = wheelhouse._pip
+
+    def slower(args: list[str], python: str) -> None:
+        time.sleep(0.3)
+        slow(args, python)
+
+    monkeypatch.setattr(wheelhouse, "_pip", slower)
+    lock = project / "requirements" / "lock.txt"
+    with ThreadPoolExecutor(3) as pool:
+        houses = list(
+            pool.map(lambda _: wheelhouse.build_wheelhouse(project, tmp_path / "c", lock), range(3))
+        )
+    assert len(set(houses)) == 1
+    assert len(pip_calls) == 2  # dependencies once, ictinfra's wheel once
