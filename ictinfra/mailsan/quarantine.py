@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -293,6 +294,8 @@ class Quarantine:
             (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
         self._segment = _Segment(root / "segments")
         self._sync = _GroupSync()
+        self._audit_fd: int | None = None
+        self._audit_pid = 0
 
     # --- storing ---------------------------------------------------------------------
 
@@ -303,10 +306,19 @@ class Quarantine:
         return record
 
     def store_begin(
-        self, raw: bytes, envelope_from: str, envelope_to: Sequence[str]
+        self,
+        raw: bytes,
+        envelope_from: str,
+        envelope_to: Sequence[str],
+        *,
+        index: bool = True,
     ) -> tuple[QuarantineRecord, Durable]:
         """Write the original now and make it durable in the background: the caller
-        sanitises while the disk syncs, and calls ``wait()`` before anything leaves."""
+        sanitises while the disk syncs, and calls ``wait()`` before anything leaves.
+
+        ``index=False``: the record is written only by ``record_result`` (one file write
+        per message instead of two); a worker killed in between leaves the original in
+        its segment, where ``rebuild_index`` finds it."""
         ident = message_id(raw, envelope_from, envelope_to)
         existing = self._read_record(ident)
         if existing is not None:
@@ -340,7 +352,8 @@ class Quarantine:
         )
         # The record is an index over the segments, rebuilt by scanning them if a power
         # cut loses it: no fsync.
-        self._write_record(record, durable=False)
+        if index:
+            self._write_record(record, durable=False)
         self._event("stored", ident, size=record.size, sha256=record.sha256, segment=name)
         return record, Durable(self._sync.request(fd, self.root / "segments" if fresh else None))
 
@@ -544,9 +557,11 @@ class Quarantine:
 
     def _event(self, event: str, ident: str, **fields: object) -> None:
         line = json.dumps({"at": _now(), "event": event, "id": ident, **fields}, ensure_ascii=False)
-        # O_APPEND with one write per line: concurrent workers never interleave lines.
-        fd = os.open(self.root / "audit.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, (line + "\n").encode())
-        finally:
-            os.close(fd)
+        # O_APPEND with one write per line: concurrent workers never interleave lines. The
+        # descriptor stays open (one per process; reopened after a fork).
+        if self._audit_fd is None or self._audit_pid != os.getpid():
+            path = self.root / "audit.jsonl"
+            self._audit_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            self._audit_pid = os.getpid()
+            weakref.finalize(self, os.close, self._audit_fd)
+        os.write(self._audit_fd, (line + "\n").encode())

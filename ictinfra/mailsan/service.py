@@ -213,7 +213,7 @@ class MilterHandler:
     ) -> milter.Answer:
         loop = asyncio.get_running_loop()
         raw = msg.raw(leading_space=leading_space)
-        record, durable = self.quarantine.store_begin(raw, msg.mail_from, msg.rcpt_to)
+        record, durable = self.quarantine.store_begin(raw, msg.mail_from, msg.rcpt_to, index=False)
         if self.converters.inline(raw):
             result = self.converters.run(raw, record.id)
         else:
