@@ -94,6 +94,7 @@ class Ospf(Model):
     router_id: ipaddress.IPv4Address | None = None
     networks: tuple[OspfNetwork, ...] = ()
     passive_interfaces: tuple[str, ...] = ()
+    redistribute: tuple[str, ...] = ()  # IOS words: "connected subnets", "static metric 20"
 
 
 class SnmpCommunity(Model):

@@ -66,6 +66,7 @@ _ALL = frozenset(
         "static_route_interface",
         "ospf",
         "ospf_passive",
+        "ospf_redistribute",
         "aaa",
         "aaa_server",
         "aaa_user",
@@ -104,7 +105,7 @@ CAPABILITIES: dict[Platform, frozenset[str]] = {
     Platform.CISCO_XE: _ALL,
     Platform.NEC_IX: _ALL
     - {"banner", "vlan", "switchport", "ospf_passive", "static_route_interface", "fhrp"}
-    - {"interface_speed"}
+    - {"interface_speed", "ospf_redistribute"}
     - AAA
     - POLICY
     - {"bgp"},
@@ -245,6 +246,7 @@ def target_context(
             "router_id": nd.ospf.router_id,
             "areas": [{"area": a, "networks": nets} for a, nets in areas.items()],
             "passive_interfaces": list(nd.ospf.passive_interfaces),
+            "redistribute": list(nd.ospf.redistribute),
         }
     return {
         "hostname": nd.hostname,

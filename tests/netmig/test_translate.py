@@ -597,3 +597,26 @@ def test_public_bgp_reaches_xe_with_every_statement_and_renamed_sources() -> Non
     }
     nec = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX)
     assert "router bgp 2" in {a.text for a in nec.blocking}
+
+
+def test_ospf_redistribution_reaches_xe_and_is_reported_for_nec() -> None:
+    text = (PUBLIC / "batfish_as2border1.cfg").read_text(encoding="utf-8")
+    assert " redistribute connected subnets\n" in text
+    t = translate_text(
+        text,
+        Platform.CISCO_IOS,
+        Platform.CISCO_XE,
+        interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
+        waivers=("re:.",),
+    )
+    (line,) = [a for a in t.accounting if a.text == "redistribute connected subnets"]
+    assert line.outcome is Outcome.TRANSLATED
+    assert re.search(r"(?m)^router ospf 1\n(?: .*\n)*? redistribute connected subnets\n", t.config)
+    reparsed, _ = parse_ios(t.config)
+    assert reparsed.ospf is not None
+    assert reparsed.ospf.redistribute == ("connected subnets",)
+    nec = translate_text(text, Platform.CISCO_IOS, Platform.NEC_IX)
+    assert "redistribute connected subnets" in {a.text for a in nec.blocking}
+    odd = translate_text("router ospf 1\n redistribute bgp 65000 subnets\n", Platform.CISCO_IOS,
+                         Platform.CISCO_XE)  # fmt: skip
+    assert {a.text for a in odd.blocking} == {"redistribute bgp 65000 subnets"}

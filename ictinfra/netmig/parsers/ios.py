@@ -511,6 +511,7 @@ def _ospf(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None
     rid: ipaddress.IPv4Address | None = None
     nets: list[OspfNetwork] = []
     passive: list[str] = []
+    redistribute: list[str] = []
     for n, t in block.children:
         if mm := re.match(rf"^router-id ({IP})$", t):
             rid = ipaddress.IPv4Address(mm.group(1))
@@ -521,6 +522,13 @@ def _ospf(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None
         elif mm := re.match(r"^passive-interface (\S+)$", t):
             passive.append(mm.group(1))
             acct.translated(n, t, "ospf_passive")
+        elif mm := re.match(
+            r"^redistribute ((?:connected|static)(?: subnets| metric \d+| metric-type [12]"
+            r"| route-map \S+| tag \d+)*)$",
+            t,
+        ):
+            redistribute.append(mm.group(1))
+            acct.translated(n, t, "ospf_redistribute")
         elif re.match(r"^(log-adjacency-changes|auto-cost reference-bandwidth)", t):
             acct.dropped(n, t, "OSPF logging/cost default of the replacement")
         else:
@@ -530,6 +538,7 @@ def _ospf(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None
         router_id=rid,
         networks=tuple(nets),
         passive_interfaces=tuple(passive),
+        redistribute=tuple(redistribute),
     )
 
 
