@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +33,7 @@ import yaml
 
 from ictinfra.inventory.model import Inventory, Protocol
 from ictinfra.isolation.errors import IsolationError
-from ictinfra.isolation.generate import Gateway, gateways, render_nftables
+from ictinfra.isolation.generate import NFT_TABLE, Gateway, gateways, render_nftables
 from ictinfra.isolation.parse_nft import parse_nftables
 from ictinfra.isolation.policy import (
     Profile,
@@ -119,6 +120,13 @@ class ProbeReport:
     ruleset_source: str
     verifier_problems: tuple[str, ...]
     seconds: float
+    # Packets the gateway's default deny dropped while probing (None: no such rule): every
+    # closed sample sent at least one, so fewer would mean packets lost before the gateway.
+    dropped_at_gateway: int | None = None
+
+    @property
+    def closed(self) -> int:
+        return sum(1 for a in self.answers if not a.observed)
 
     def matrix(self, which: str) -> Matrix:
         """Zone to zone: the services at least one sample of the pair was open on."""
@@ -455,6 +463,19 @@ def require_up(topo: topology.Topology) -> None:
             )
 
 
+_DEFAULT_DENY = re.compile(r'counter packets (\d+) bytes \d+ drop comment "default deny"')
+
+
+def default_deny_packets(topo: topology.Topology, inv: Inventory) -> int | None:
+    """The packet counter of the gateway's default-deny rule (None: the rule is not there)."""
+    gw_host, _ = _gateway_host(topo, inv)
+    listed = _exec(
+        topo.container(gw_host.name), "nft", "list", "chain", "inet", NFT_TABLE, "forward"
+    )
+    found = _DEFAULT_DENY.search(listed.stdout) if listed.ok else None
+    return int(found.group(1)) if found else None
+
+
 def deployed_ruleset(topo: topology.Topology, inv: Inventory) -> str:
     gw_host, _ = _gateway_host(topo, inv)
     return _checked(_exec(topo.container(gw_host.name), "cat", DEPLOYED_RULESET)).stdout
@@ -497,6 +518,7 @@ def probe(
             policy_decides(paths, src, dst, proto, s.service.port),
         )
     _start_servers(topo, probes, points, svcs)
+    before = default_deny_packets(topo, inv)
     try:
         progress(f"probing {len(todo)} samples from {len(probes)} zones")
         seen = observe(topo, probes, todo, timeout)
@@ -507,6 +529,7 @@ def probe(
     finally:
         for host in probes.values():
             _stop_server(topo.container(host.name))
+    after = default_deny_packets(topo, inv)
     answers = tuple(Answer(s, seen[s], *expected[s]) for s in todo)
     return ProbeReport(
         zones=tuple(sorted(points)),
@@ -514,6 +537,7 @@ def probe(
         ruleset_source=source,
         verifier_problems=result.problems,
         seconds=time.monotonic() - started,
+        dropped_at_gateway=None if before is None or after is None else after - before,
     )
 
 
@@ -554,6 +578,11 @@ def report_text(report: ProbeReport) -> str:
         matrix_text(f"verifier ({report.ruleset_source})", report.zones, report.matrix("verifier")),
         matrix_text("policy", report.zones, report.matrix("policy")),
     ]
+    if report.dropped_at_gateway is not None:
+        parts.append(
+            f"{report.closed} sample(s) closed; the gateway's default deny dropped "
+            f"{report.dropped_at_gateway} packet(s) meanwhile"
+        )
     if report.verifier_problems:
         parts.append("verifier problems:\n" + "\n".join(report.verifier_problems))
     diffs = report.differences

@@ -197,3 +197,16 @@ def test_probing_a_lab_that_is_not_up_says_how_to_bring_it_up(tmp_path: Path) ->
     topo = _variant(tmp_path, {})  # "v": no container of that name runs
     with pytest.raises(probe.ProbeError, match=r"not up .*\./inv lab\.up --topology v"):
         probe.require_up(topo)
+
+
+def test_report_counts_what_the_gateway_dropped() -> None:
+    answers = (
+        _answer("lgwan", "internet", "tcp/3389", True, True, True),
+        _answer("lgwan", "internet", "tcp/22", False, False, False),
+        _answer("lgwan", "mynumber", "udp/161", False, False, False),
+    )
+    report = probe.ProbeReport(("lgwan", "internet", "mynumber"), answers, "gw", (), 0.1, 3)
+    assert report.closed == 2
+    assert "2 sample(s) closed; the gateway's default deny dropped 3 packet(s)" in (
+        probe.report_text(report)
+    )

@@ -47,6 +47,10 @@ def test_isolation_lab_observed_equals_verifier_equals_policy(tmp_path: Path) ->
 
         report = probe.probe(topo, inv, ALPHA)
         assert report.ok, probe.report_text(report)
+        # Closed means dropped by the gateway, not lost on the way: each closed sample sent
+        # at least one packet, and the default deny counted at least that many.
+        assert report.dropped_at_gateway is not None
+        assert report.dropped_at_gateway >= report.closed > 0
         assert report.matrix("observed") == report.matrix("verifier") == report.matrix("policy")
         # What the lab must show, not only agree on: the sanctioned crossings pass, the
         # My Number zone reaches nothing but its file exchange and the shared services,
