@@ -243,13 +243,15 @@ class _Views:
         flt: PacketFilter,
         zmap: ZoneMap,
         required: Sequence[AllowedPath],
-        permitted: tuple[Permitted, ...] | None = None,
+        permitted: tuple[tuple[Box, int], ...] | None = None,
     ) -> None:
         self._flt = flt
         self._zmap = zmap
         self._required = required
-        if permitted is not None:
-            self.__dict__["permitted"] = permitted  # already computed (the reference)
+        if permitted is not None:  # already computed (the reference), by rule number
+            self.__dict__["permitted"] = tuple(
+                Permitted(box, flt.rules[k] if k >= 0 else None) for box, k in permitted
+            )
 
     @cached_property
     def permitted(self) -> tuple[Permitted, ...]:
@@ -271,7 +273,7 @@ class _Analysis:
     opened: Pieces  # rule number (-1: chain policy), pieces permitted beyond the policy
     lost: Pieces  # path number, pieces of it not permitted
     proofs: tuple[tuple[int, ...], ...]  # per path: numbers of the permitting rules
-    views: _Views
+    permitted: tuple[tuple[Box, int], ...] | None = None  # the reference's, by rule number
 
 
 class _Rules:
@@ -316,89 +318,104 @@ def _beyond(pieces: Iterable[Box], allowed: BoxIndex) -> list[Box]:
 def _analyse(
     flt: PacketFilter, paths: Sequence[AllowedPath], required: Sequence[AllowedPath]
 ) -> tuple[Pieces, Pieces, tuple[tuple[int, ...], ...]]:
-    """The proof without the permitted space's fragments.
+    """The proof without the permitted space's fragments, one pass over the accept rules.
 
-    Opened: an accept rule's effective region is its box minus the earlier rules; it
-    opens a path iff that region leaves the policy, i.e. iff ``box - allowed - earlier``
-    is not empty. The first subtraction is nearly always empty (the generator writes
-    what the policy allows), so the earlier rules are consulted only for the rare rest.
-    Lost and proofs: for each required box, the accept rules overlapping it whose
-    effective region meets it (first match, in rule order), and what none of them covers.
-    Both equal, as sets, what the reference computes from the whole permitted space;
-    ``tests/isolation/test_verify_fast.py`` checks it on random filters.
+    An accept rule's effective region is its box minus the earlier rules' boxes.
+    Opened: that region leaves the policy iff ``box - allowed - earlier`` is not empty;
+    ``box - allowed`` is nearly always empty (the generator writes what the policy
+    allows). Lost and proofs: a rule permits part of a required box iff its effective
+    region meets it, and what no effective region covers is lost. Each accept box asks
+    the index once for the earlier boxes it meets; required boxes are found through a
+    small index of their own, so a zone-wide path never scans the rules. The answers
+    equal, as sets, what the reference computes from the whole permitted space
+    (``tests/isolation/test_verify_fast.py`` checks it against brute force too).
     """
     rules = _Rules(flt)
-    allowed = BoxIndex()
-    for i, path in enumerate(paths):
-        for box in path.boxes:
-            allowed.add(box, i)
-    opened, default = _opened(flt, rules, allowed)
-    lost, proofs = _required(flt, rules, required, default)
-    return opened, lost, proofs
-
-
-def _opened(flt: PacketFilter, rules: _Rules, allowed: BoxIndex) -> tuple[Pieces, list[Box] | None]:
-    """Pieces permitted beyond the policy, per rule; the chain policy's own region."""
+    allowed = _path_index(paths)
+    wanted = _path_index(required)
+    wants = [box for path in required for box in path.boxes]
     opened: dict[int, list[Box]] = {}
+    covered: list[list[Box]] = [[] for _ in wants]
+    permits: list[list[int]] = [[] for _ in wants]
     for number, rule in enumerate(flt.rules):
         if not rule.matches_new or rule.action != "accept":
             continue
         for box in rule.boxes:
             if (number, box) in rules.shadowed:
                 continue  # the same box earlier: it permits nothing
+            cuts: list[Box] | None = None
             outside = _beyond([box], allowed)
-            if not outside:
-                continue
-            cuts = rules.before(box, number)
-            if subtract_all(outside, cuts):
-                # Spelled as the reference does (effective pieces, then the policy), so
-                # that the message reads the same.
-                rest = _beyond(subtract_all([box], cuts), allowed)
-                opened.setdefault(number, []).extend(rest)
-    default: list[Box] | None = None
+            if outside:
+                cuts = rules.before(box, number)
+                if subtract_all(outside, cuts):
+                    # Spelled as the reference does (effective pieces, then the policy),
+                    # so that the message reads the same.
+                    rest = _beyond(subtract_all([box], cuts), allowed)
+                    opened.setdefault(number, []).extend(rest)
+            for want, w in wanted.overlapping(box):
+                part = intersect(box, want)
+                if part is None:
+                    continue
+                if cuts is None:
+                    cuts = rules.before(box, number)
+                effective = subtract_all([part], cuts)
+                if effective:
+                    covered[w].extend(effective)
+                    if not permits[w] or permits[w][-1] != number:
+                        permits[w].append(number)
     if flt.default == "accept":
-        default = subtract_all([UNIVERSE], [b for b, _ in rules.index.items])
-        rest = _beyond(default, allowed)
-        if rest:
-            opened[-1] = rest
-    return tuple((k, tuple(v)) for k, v in opened.items()), default
+        _chain_policy(rules, allowed, wants, opened, covered, permits)
+    lost, proofs = _verdicts(required, covered, permits)
+    return tuple((k, tuple(v)) for k, v in opened.items()), lost, proofs
 
 
-def _required(
-    flt: PacketFilter,
+def _chain_policy(
     rules: _Rules,
-    required: Sequence[AllowedPath],
-    default: list[Box] | None,
+    allowed: BoxIndex,
+    wants: list[Box],
+    opened: dict[int, list[Box]],
+    covered: list[list[Box]],
+    permits: list[list[int]],
+) -> None:
+    """An accepting chain policy permits whatever no rule matches: last in first match."""
+    default = subtract_all([UNIVERSE], [b for b, _ in rules.index.items])
+    rest = _beyond(default, allowed)
+    if rest:
+        opened[-1] = rest
+    for w, want in enumerate(wants):
+        mine = subtract_all([want], [b for b, _ in rules.index.overlapping(want)])
+        if mine:
+            covered[w].extend(mine)
+            permits[w].append(-1)
+
+
+def _verdicts(
+    required: Sequence[AllowedPath], covered: list[list[Box]], permits: list[list[int]]
 ) -> tuple[Pieces, tuple[tuple[int, ...], ...]]:
-    """Per required path: what no rule permits, and the rules permitting the rest."""
+    """Per required path: the pieces no rule permits, the permitting rules in order."""
     lost: list[tuple[int, tuple[Box, ...]]] = []
     proofs: list[tuple[int, ...]] = []
+    w = 0
     for i, path in enumerate(required):
         found: dict[int, None] = {}
         missing: list[Box] = []
         for want in path.boxes:
-            covered: list[Box] = []
-            hits = list(rules.index.overlapping(want))
-            for box, number in hits:
-                if flt.rules[number].action != "accept":
-                    continue
-                part = intersect(box, want)
-                if part is None:
-                    continue
-                effective = subtract_all([part], rules.before(part, number))
-                if effective:
-                    found[number] = None
-                    covered.extend(effective)
-            if default is not None:
-                rest = subtract_all([want], [b for b, _ in hits])
-                if rest:
-                    found[-1] = None
-                    covered.extend(rest)
-            missing.extend(subtract_all([want], covered))
+            found.update(dict.fromkeys(permits[w]))
+            missing.extend(subtract_all([want], covered[w]))
+            w += 1
         if missing:
             lost.append((i, tuple(missing)))
         proofs.append(tuple(found))
     return tuple(lost), tuple(proofs)
+
+
+def _path_index(paths: Sequence[AllowedPath]) -> BoxIndex:
+    """The paths' boxes, each with its position among all of them."""
+    index = BoxIndex()
+    for path in paths:
+        for box in path.boxes:
+            index.add(box, len(index.items))
+    return index
 
 
 def _analyse_reference(
@@ -444,11 +461,10 @@ def _analyse_reference(
 
 
 def signature(flt: PacketFilter) -> tuple[object, ...]:
-    """Equal for filters whose rules decide the same way (the same text on many devices)."""
-    return (
-        flt.default,
-        tuple((r.line, r.action, r.boxes, r.matches_new, r.label, r.text) for r in flt.rules),
-    )
+    """Equal for filters whose rules decide the same way, rule for rule (the same ACL on
+    many devices, or one scope's entries spelled for two platforms): an analysis speaks
+    of rule numbers only, each filter names its own lines."""
+    return (flt.default, tuple((r.action, r.boxes, r.matches_new) for r in flt.rules))
 
 
 def verify(
@@ -471,11 +487,13 @@ def verify(
     if analysis is None:
         if reference:
             opened, lost, found, permitted = _analyse_reference(flt, paths, needed)
-            views = _Views(flt, zmap, needed, permitted)
+            numbers = {id(rule): k for k, rule in enumerate(flt.rules)}
+            by_number = tuple(
+                (p.box, numbers[id(p.rule)] if p.rule is not None else -1) for p in permitted
+            )
+            analysis = _Analysis(opened, lost, found, by_number)
         else:
-            opened, lost, found = _analyse(flt, paths, needed)
-            views = _Views(flt, zmap, needed)
-        analysis = _Analysis(opened, lost, found, views)
+            analysis = _Analysis(*_analyse(flt, paths, needed))
         if cache is not None and key is not None:
             cache[key] = analysis
 
@@ -511,7 +529,7 @@ def verify(
         problems=tuple(problems),
         proofs=proofs,
         rules=len(flt.rules),
-        _views=analysis.views,
+        _views=_Views(flt, zmap, needed, analysis.permitted),
     )
 
 
