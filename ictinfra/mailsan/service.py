@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
+import functools
 import logging
 import multiprocessing
 import os
@@ -213,14 +214,24 @@ class MilterHandler:
     ) -> milter.Answer:
         loop = asyncio.get_running_loop()
         raw = msg.raw(leading_space=leading_space)
-        record, durable = self.quarantine.store_begin(raw, msg.mail_from, msg.rcpt_to, index=False)
+        # Quarantine file operations block while the group commit's fdatasync holds the
+        # file system journal: they run in threads, so the event loop keeps serving the
+        # other connections meanwhile.
+        record, durable = await loop.run_in_executor(
+            self.pool,
+            functools.partial(
+                self.quarantine.store_begin, raw, msg.mail_from, msg.rcpt_to, index=False
+            ),
+        )
         if self.converters.inline(raw):
             result = self.converters.run(raw, record.id)
         else:
             result = await loop.run_in_executor(self.pool, self.converters.run, raw, record.id)
         await durable.wait_async()  # the original is on disk before anything leaves
         subject = next((v for n, v in msg.headers if n.lower() == b"subject"), None)
-        self.quarantine.record_result(
+        await loop.run_in_executor(
+            self.pool,
+            self.quarantine.record_result,
             record,
             result,
             decode_header_value(subject.decode("utf-8", "surrogateescape").strip())
@@ -233,7 +244,16 @@ class MilterHandler:
             replies.insert(0, milter.packet(milter.CHGFROM, b"<>\0"))
         replies.append(milter.packet(milter.ACCEPT))
         ident = record.id
-        return replies, lambda: self.quarantine.mark_delivered(ident)
+        return replies, lambda: self._mark_delivered_later(ident)
+
+    def _mark_delivered_later(self, ident: str) -> None:
+        def mark() -> None:
+            try:
+                self.quarantine.mark_delivered(ident)
+            except Exception:  # the message is Postfix's now: only the audit mark is missing
+                log.exception("message %s: could not record the hand-over", ident)
+
+        self.pool.submit(mark)
 
 
 def _milter_worker(config: FilterConfig, sock: socket.socket, key: bytes) -> None:
