@@ -124,10 +124,20 @@ def _up_apply_down(topo: topology.Topology, state: Path) -> None:
         assert "app-01 " in allow.stdout
         assert "app-02" not in allow.stdout
     finally:
-        containers, networks = topology.down()
+        # Only this topology: another lab (the isolation lab's test) may be up meanwhile.
+        containers, networks = topology.down(topo.name)
     assert {topo.container(h.name) for h in topo.hosts} <= set(containers)
     assert {topo.network(n.name) for n in topo.networks} <= set(networks)
-    listed = _podman("ps", "-a", "--filter", f"label={PROJECT_LABEL}={PROJECT}", "--format", "json")
+    listed = _podman(
+        "ps",
+        "-a",
+        "--filter",
+        f"label={PROJECT_LABEL}={PROJECT}",
+        "--filter",
+        f"label={topology.TOPOLOGY_LABEL}={topo.name}",
+        "--format",
+        "json",
+    )
     assert json.loads(listed.stdout or "[]") == []
 
 
