@@ -171,4 +171,6 @@ def _all_vars(inv: Inventory) -> dict[str, Any]:
             }
             for v in inv.vendors
         ],
+        # The mail gateway's policy; the quarantine key stays a reference ({env: NAME}).
+        "ictinfra_mail_policy": inv.mail_policy.model_dump(mode="json", exclude_none=True),
     }

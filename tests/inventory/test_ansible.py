@@ -68,6 +68,9 @@ def test_list_agrees_with_the_model(plugin_inventory: Path) -> None:
     assert set(listing["site_iga"]["hosts"]) == {"iga-rt-01", "iga-rt-11"}
     assert listing["role_bastion"]["hosts"] == ["bastion-01"]
     assert listing["_meta"]["hostvars"]["tax-ap01"]["ansible_host"] == "10.2.10.11"
+    mail = listing["_meta"]["hostvars"]["tax-ap01"]["ictinfra_mail_policy"]
+    assert mail["approvers"] == list(model.mail_policy.approvers)
+    assert mail["quarantine_key"] == model.mail_policy.quarantine_key.model_dump(exclude_none=True)
 
 
 def test_graph_groups_by_zone_site_and_role(plugin_inventory: Path) -> None:

@@ -119,3 +119,42 @@ def test_an_unresolvable_vendor_key_stops_the_play(plugin_inventory: Path, tmp_p
         "no file vendors/si-alpha/ssh under ICTINFRA_SECRETS_DIR" in result.stdout + result.stderr
     )
     assert KEY not in result.stdout
+
+
+MAIL_POLICY_PLAY = """
+- name: The inventory's mail policy as the mail_gateway role's input
+  hosts: all
+  gather_facts: false
+  run_once: true
+  tasks:
+    - name: Validate against the role's argument spec
+      ansible.builtin.validate_argument_spec:
+        argument_spec: "{{ spec_data.argument_specs.main.options }}"
+        provided_arguments:
+          mail_gateway_policy: "{{ ictinfra_mail_policy }}"
+          mail_gateway_quarantine_key: not-a-real-key
+      vars:
+        spec: ROOT/roles/mail_gateway/meta/argument_specs.yml
+        spec_data: "{{ lookup('ansible.builtin.file', spec) | from_yaml }}"
+"""
+
+
+@pytest.mark.parametrize("broken", [False, True])
+def test_mail_policy_reaches_the_mail_gateway_role_valid(
+    plugin_inventory: Path, tmp_path: Path, broken: bool
+) -> None:
+    if broken:  # a policy the role cannot take must stop the play, not be half-applied
+        play_text = MAIL_POLICY_PLAY.replace(
+            '"{{ ictinfra_mail_policy }}"',
+            "\"{{ ictinfra_mail_policy | dict2items | rejectattr('key', 'eq', 'approvers')"
+            ' | items2dict }}"',
+        )
+    else:
+        play_text = MAIL_POLICY_PLAY
+    play = tmp_path / "play.yml"
+    play.write_text(play_text.replace("ROOT", str(ROOT)), encoding="utf-8")
+    result = _playbook(play, plugin_inventory, {})
+    output = result.stdout[-4000:] + result.stderr[-2000:]
+    assert (result.returncode != 0) is broken, output
+    if broken:
+        assert "approvers" in output
