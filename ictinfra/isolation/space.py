@@ -409,6 +409,9 @@ def _collect(
             continue
         if inner is not None and len(inner) <= len(row):
             leaves = [leaf for b in inner if (leaf := row.get(b)) is not None]
+        elif len(box[side]) == 1:  # one interval: the cells meeting it are a range
+            first, last = box[side][0][0] >> inner_shift, box[side][0][1] >> inner_shift
+            leaves = [leaf for b, leaf in row.items() if first <= b <= last]
         else:
             leaves = [leaf for b, leaf in row.items() if _cell_meets(b, inner_shift, box[side])]
         for anything, by_service in leaves:

@@ -28,6 +28,7 @@ from ictinfra.isolation.space import (
     BoxIndex,
     Interval,
     IvSet,
+    coalesce,
     complement,
     contains,
     intersect,
@@ -285,14 +286,33 @@ class _Rules:
         # index, so that k copies of a rule cost k, not k * k, in every question below.
         self.shadowed: set[tuple[int, Box]] = set()
         first: set[Box] = set()
+        # Consecutive drops are filed as their union, coalesced ('deny any <net>' for
+        # every subnet of the estate is one box): an accept after them meets one box,
+        # not thousands. Only accepts ask questions, never from inside a run of drops.
+        run: list[Box] = []
+        start = 0
         for number, rule in enumerate(flt.rules):
-            if rule.matches_new:
-                for box in rule.boxes:
-                    if box in first:
-                        self.shadowed.add((number, box))
-                    else:
-                        first.add(box)
-                        self.index.add(box, number)
+            if not rule.matches_new:
+                continue
+            if rule.action == "drop":
+                if not run:
+                    start = number
+                run.extend(rule.boxes)
+                first.update(rule.boxes)
+                continue
+            self._file(run, start)
+            run = []
+            for box in rule.boxes:
+                if box in first:
+                    self.shadowed.add((number, box))
+                else:
+                    first.add(box)
+                    self.index.add(box, number)
+        self._file(run, start)
+
+    def _file(self, run: list[Box], number: int) -> None:
+        for box in coalesce(run) if len(run) > 1 else run:
+            self.index.add(box, number)
 
     def before(self, box: Box, number: int) -> list[Box]:
         """Boxes of the rules before rule ``number`` that overlap ``box``."""
