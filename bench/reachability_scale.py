@@ -6,8 +6,15 @@ A synthetic ruleset is the example gateway's generated ruleset with N extra rule
 before its flow rules: host-to-host accepts inside the policy's paths (so the proof still
 holds and every rule is analysed, not rejected) and one drop in ten, so that first-match
 cuts really happen. The text is parsed back and verified exactly as `./inv plan` does.
+Times are wall seconds and, beside them, this process's CPU seconds (what a loaded
+machine distorts least).
+
+With ``--reference``, the rulesets of at most ``--reference-max`` rules are verified again
+by the first algorithm (the whole permitted space, then each question on its pieces) in
+the same run: its seconds, the speed-up, and whether both found the same problems.
 
     .venv/bin/python bench/reachability_scale.py [--sizes 1000 10000 50000] [--seed 7]
+        [--reference] [--reference-max 20000]
 """
 
 from __future__ import annotations
@@ -69,20 +76,30 @@ def synthetic(base: str, paths: list, size: int, seed: int) -> str:  # type: ign
     return "\n".join([*lines[:at], *extra, *lines[at:]]) + "\n"
 
 
-def measure(text: str, paths: list, zones: dict) -> tuple[int, float, float, int]:  # type: ignore[type-arg]
+def measure(
+    text: str,
+    paths: list,  # type: ignore[type-arg]
+    zones: dict,  # type: ignore[type-arg]
+    *,
+    reference: bool = False,
+) -> tuple[int, float, float, float, tuple[str, ...]]:
+    """Rules, parse seconds, verify seconds (wall), parse + verify CPU seconds, problems."""
+    cpu = time.process_time()
     start = time.perf_counter()
     flt = parse_nftables(text, "bench.nft")
     parsed = time.perf_counter() - start
     start = time.perf_counter()
-    result = verify(flt, paths, zones, "alpha")
+    result = verify(flt, paths, zones, "alpha", reference=reference)
     verified = time.perf_counter() - start
-    return len(flt.rules), parsed, verified, len(result.problems)
+    return len(flt.rules), parsed, verified, time.process_time() - cpu, result.problems
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reference", action="store_true", help="also run the first algorithm")
+    parser.add_argument("--reference-max", type=int, default=20000)
     args = parser.parse_args()
     inv = load_inventory(ROOT / "inventory")
     artifacts = render_all(inv, ALPHA)
@@ -97,20 +114,33 @@ def main() -> None:
         f"{rules} rules): {whole:.2f} s, {sum(len(c.problems) for c in checked)} problems"
     )
     base = artifacts[f"isolation/nftables/{gateways(inv)[0].name}.nft"]
-    rows = [("example gateway", *measure(base, paths, zones))]
-    for size in args.sizes:
-        text = synthetic(base, paths, size, args.seed)
-        rows.append((f"synthetic {size:,}", *measure(text, paths, zones)))
-    baseline = rows[0][2] + rows[0][3]
+    texts = [("example gateway", base)]
+    texts += [
+        (f"synthetic {size:,}", synthetic(base, paths, size, args.seed)) for size in args.sizes
+    ]
+    rows = [(name, text, *measure(text, paths, zones)) for name, text in texts]
+    baseline = rows[0][3] + rows[0][4]
     print(
         f"{'ruleset':<20}{'rules':>8}{'parse s':>10}{'verify s':>10}{'total s':>10}"
-        f"{'ratio':>9}{'µs/rule':>9}{'problems':>10}"
+        f"{'cpu s':>9}{'ratio':>9}{'µs/rule':>9}{'problems':>10}"
     )
-    for name, count, parsed, verified, problems in rows:
+    for name, _, count, parsed, verified, cpu, problems in rows:
         total = parsed + verified
         print(
-            f"{name:<20}{count:>8}{parsed:>10.3f}{verified:>10.3f}{total:>10.3f}"
-            f"{total / baseline:>9.1f}{1e6 * total / count:>9.0f}{problems:>10}"
+            f"{name:<20}{count:>8}{parsed:>10.3f}{verified:>10.3f}{total:>10.3f}{cpu:>9.3f}"
+            f"{total / baseline:>9.1f}{1e6 * total / count:>9.0f}{len(problems):>10}"
+        )
+    if not args.reference:
+        return
+    print(f"\nreference algorithm (rulesets of at most {args.reference_max:,} rules)")
+    print(f"{'ruleset':<20}{'rules':>8}{'fast s':>10}{'ref s':>10}{'speed-up':>10}{'same':>6}")
+    for name, text, count, _, verified, _, problems in rows:
+        if count > args.reference_max:
+            continue
+        _, _, slow, _, ref_problems = measure(text, paths, zones, reference=True)
+        same = "yes" if ref_problems == problems else "NO"
+        print(
+            f"{name:<20}{count:>8}{verified:>10.3f}{slow:>10.3f}{slow / verified:>10.1f}{same:>6}"
         )
 
 
