@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ictinfra.inventory.model import Component, Device, Flow, Inventory, Protocol, ZoneKind
+from ictinfra.isolation.errors import IsolationError
+from ictinfra.isolation.parse_acl import YAMAHA_MAX_COMMAND
 from ictinfra.isolation.policy import (
     LINK_LOCAL_MULTICAST,
     OUTSIDE,
@@ -28,6 +30,10 @@ from ictinfra.render.environment import environment
 Net = ipaddress.IPv4Network
 ACL_NAME = "ICTINFRA-ISOLATION"
 STATE_NAME = "ICTINFRA-STATE"
+# NEC UNIVERGE IX access-list names are limited to 15 characters (command reference 13-3 and
+# 24-6 as cited by public IX2215 write-ups): the static list, the dynamic list that lets the
+# replies of its permitted connections back in, and the pass-all list behind it on 'out'.
+NEC_NAMES = {"acl": "ICTINFRA-ISO", "dynamic": "ICTINFRA-DYN", "out": "ICTINFRA-OUT"}
 NFT_TABLE = "ictinfra_isolation"
 DEFAULT_GATEWAY = "isolation-gateway"  # when the inventory names no isolation gateway
 
@@ -322,8 +328,11 @@ def _acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, An
             return [group_name(set_)]
         return list(nets)
 
+    groups = iter(range(1, 1 << 30))  # one per cartesian product (see ``yamaha_filters``)
+
     def expand(e: Entry, action: str, *, reflect: bool) -> None:
         ports: list[int | None] = list(e.ports) if e.ports else [None]
+        group = next(groups)
         lines.extend(
             {
                 "kind": action,
@@ -333,6 +342,7 @@ def _acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, An
                 "port": p,
                 "reflect": reflect,
                 "log": False,
+                "group": group,
             }
             for s in ends(e.sources, e.source_set)
             for d in ends(e.destinations, e.destination_set)
@@ -350,21 +360,25 @@ def _acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, An
     inventory: list[Address] = [group_name("inventory")] if grouped else list(everything)
     for e in public:
         lines.append({"kind": "remark", "text": f"{e.label}: not from any zone, then the public"})
+        group = next(groups)
         lines.extend(
-            _deny(src, dst) for src in inventory for dst in ends(e.destinations, e.destination_set)
+            _deny(src, dst, group)
+            for src in inventory
+            for dst in ends(e.destinations, e.destination_set)
         )
         expand(e, "permit", reflect=True)
     lines.append({"kind": "remark", "text": "nothing else reaches a zone"})
-    lines.extend(_deny(None, net) for net in inventory)
+    group = next(groups)
+    lines.extend(_deny(None, net, group) for net in inventory)
     for e in outbound:
         lines.append({"kind": "remark", "text": e.label})
         expand(e, "permit", reflect=True)
     lines.append({"kind": "remark", "text": "default deny"})
-    lines.append(_deny(None, None))
+    lines.append(_deny(None, None, next(groups)))
     return lines
 
 
-def _deny(src: Address, dst: Address) -> dict[str, Any]:
+def _deny(src: Address, dst: Address, group: int) -> dict[str, Any]:
     return {
         "kind": "deny",
         "protocol": "ip",
@@ -373,6 +387,7 @@ def _deny(src: Address, dst: Address) -> dict[str, Any]:
         "port": None,
         "reflect": False,
         "log": True,
+        "group": group,
     }
 
 
@@ -401,11 +416,114 @@ def acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any
     return lines
 
 
+# --- YAMAHA RTX: one filter per cartesian product ---------------------------------------
+
+# Characters of one address or port list: three of them and the rest fit in one command
+# (the RTX's limit: ``parse_acl.YAMAHA_MAX_COMMAND``, which refuses longer lines).
+_YAMAHA_FIELD = (YAMAHA_MAX_COMMAND - 100) // 3
+YAMAHA_PASS_ALL = 100000  # 'ip filter 100000 pass * * * * *' on 'out', ahead of the dynamics
+_YAMAHA_FIRST = 100001
+_YAMAHA_FIRST_DYNAMIC = 200001
+# Replies tracked for a permitted entry by protocol: 'filter N' takes protocol and ports
+# from static filter N and the addresses from the dynamic line itself (the addresses and
+# pass/reject of filter N are ignored: rtpro.yamaha.co.jp/RT/manual/rt-common/ip/
+# ip_filter_dynamic.html); an all-protocol entry is tracked for TCP, UDP and ping (the
+# protocol mnemonics of the first form). OSPF to link-local multicast has no replies.
+_YAMAHA_DYNAMIC: dict[str, tuple[str, ...]] = {
+    "tcp": ("filter",),
+    "udp": ("filter",),
+    "icmp": ("ping",),
+    "ip": ("tcp", "udp", "ping"),
+    "ospf": (),
+}
+
+
+def _yamaha_addr(net: Address) -> str:
+    if net is None:
+        return "*"
+    if isinstance(net, str):
+        raise IsolationError(f"YAMAHA filters have no named groups ({net})")
+    return str(net.network_address) if net.prefixlen == 32 else str(net)
+
+
+def _chunks(items: list[str], width: int) -> list[str]:
+    """Comma-separated lists of ``items``, each at most ``width`` characters."""
+    out: list[str] = []
+    for item in items:
+        if out and len(out[-1]) + 1 + len(item) <= width:
+            out[-1] += "," + item
+        else:
+            out.append(item)
+    return out
+
+
+def yamaha_filters(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries as RTX filters: the lines of one entry (a cartesian product of sources,
+    destinations and ports, consecutive and with one action) become one filter with
+    comma-separated lists, which means exactly the same packets, so that a spoke's filter
+    list stays short enough for one `secure filter` command. Lists longer than a command
+    allows are cut into several filters (still a cartesian product each)."""
+    out: list[dict[str, Any]] = []
+    number, dynamic = _YAMAHA_FIRST, _YAMAHA_FIRST_DYNAMIC
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if line["kind"] not in {"permit", "deny"}:
+            if line["kind"] == "remark":
+                out.append(line)
+            k += 1
+            continue
+        end = k
+        while end < len(lines) and lines[end].get("group") == line["group"]:
+            end += 1
+        run = lines[k:end]
+        k = end
+        srcs = list(dict.fromkeys(_yamaha_addr(x["src"]) for x in run))
+        dsts = list(dict.fromkeys(_yamaha_addr(x["dst"]) for x in run))
+        ports = list(dict.fromkeys(str(x["port"]) for x in run if x["port"] is not None))
+        if len(run) != len(srcs) * len(dsts) * max(len(ports), 1):
+            raise IsolationError(f"entry '{run[0]}' is not a cartesian product")  # a bug
+        for s in _chunks(srcs, _YAMAHA_FIELD):
+            for d in _chunks(dsts, _YAMAHA_FIELD):
+                port_lists: list[str | None] = list(_chunks(ports, _YAMAHA_FIELD)) or [None]
+                for p in port_lists:
+                    kinds = _YAMAHA_DYNAMIC[line["protocol"]] if line["reflect"] else ()
+                    spec = [f"filter {number}" if x == "filter" else x for x in kinds]
+                    out.append(
+                        {
+                            "kind": line["kind"],
+                            "number": number,
+                            "protocol": line["protocol"],
+                            "src": s,
+                            "dst": d,
+                            "ports": p,
+                            "dynamic": [
+                                {"number": dynamic + i, "spec": x} for i, x in enumerate(spec)
+                            ],
+                        }
+                    )
+                    number += 1
+                    dynamic += len(spec)
+    return out
+
+
 def acl_context(
     inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     scope = device_scope(inv, dev)
     lines = lines if lines is not None else acl_lines(inv, prof, scope)
+    family = driver(dev.platform).family
+    if family == "yamaha":
+        filters = yamaha_filters(lines)
+        return {
+            "hostname": dev.hostname,
+            "profile": prof.name.value,
+            "lines": filters,
+            "pass_all": YAMAHA_PASS_ALL,
+            "interfaces": sorted(interface_zones(inv, dev)),
+            "filters": [f["number"] for f in filters if "number" in f],
+            "dynamic": [d["number"] for f in filters for d in f.get("dynamic", ())],
+        }
     return {
         "groups": acl_groups(inv) if scope.grouped else [],
         "hostname": dev.hostname,
@@ -413,6 +531,7 @@ def acl_context(
         "profile": prof.name.value,
         "acl": ACL_NAME,
         "state": STATE_NAME,
+        "nec": NEC_NAMES,
         "lines": lines,
         "interfaces": sorted(interface_zones(inv, dev)),
         "filters": [line["number"] for line in lines if "number" in line],

@@ -11,19 +11,27 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ictinfra.inventory.model import Platform
 from ictinfra.isolation.errors import RulesetParseError
 from ictinfra.isolation.filters import Action, FilterRule, PacketFilter
 from ictinfra.isolation.space import (
+    ICMP,
     MAX_ADDR,
     MAX_PORT,
     MAX_PROTO,
     PROTO_NAMES,
+    TCP,
+    UDP,
     Box,
+    BoxIndex,
     Interval,
     boxes,
+    contains,
+    intersect,
     merge,
+    subtract_all,
 )
 from ictinfra.platforms import driver
 
@@ -221,7 +229,42 @@ def _single(
     )
 
 
+# --- stateful return traffic ------------------------------------------------------------
+
+# Replies that a connection needs let back in: TCP and UDP segments, ICMP (echo replies).
+_REPLIED: tuple[Box, ...] = tuple(
+    b for proto in (TCP, UDP, ICMP) for b in boxes([ANY], [ANY], [(proto, proto)], [(0, MAX_PORT)])
+)
+
+
+def _untracked(permits: list[FilterRule], tracked: list[Box]) -> FilterRule | None:
+    """The first permit whose connections' replies no tracked (stateful) box covers."""
+    index = BoxIndex()
+    for number, box in enumerate(tracked):
+        index.add(box, number)
+    same = set(tracked)  # a dynamic entry spelled from its static one: the same box
+    for rule in permits:
+        for box in rule.boxes:
+            if box in same:
+                continue
+            for replied in _REPLIED:
+                part = intersect(box, replied)
+                if part is None:
+                    continue
+                cuts = [b for b, _ in index.overlapping(part)]
+                # Nearly always one tracked box holds the whole part (its own dynamic entry).
+                if not any(contains(cut, part) for cut in cuts) and subtract_all([part], cuts):
+                    return rule
+    return None
+
+
 # --- YAMAHA RTX -----------------------------------------------------------------------
+
+# The longest command the RTX CLI takes: a longer `secure filter` line is refused, which
+# would leave the interface without its filters. The stored reference pages do not state
+# it; 4095 is the command reference's input limit as we remember it (unconfirmed), and
+# text over it is refused here, so that a plan never ships a line the device rejects.
+YAMAHA_MAX_COMMAND = 4095
 
 _YAMAHA_ACTIONS: dict[str, Action] = {
     "pass": "accept",
@@ -230,6 +273,14 @@ _YAMAHA_ACTIONS: dict[str, Action] = {
     "reject": "drop",
     "reject-log": "drop",
     "reject-nolog": "drop",
+}
+# Protocol mnemonics of `ip filter dynamic`'s first form that the verifier models: tcp and
+# udp track every connection of that protocol between the two address lists ("no
+# application-specific handling": ip_filter_dynamic.html), ping tracks ICMP.
+_YAMAHA_TRACKED: dict[str, tuple[int, list[Interval]]] = {
+    "tcp": (TCP, [(0, MAX_PORT)]),
+    "udp": (UDP, [(0, MAX_PORT)]),
+    "ping": (ICMP, [(0, 0)]),
 }
 
 
@@ -264,14 +315,43 @@ def _yamaha_ports(src: _Lines, n: int, word: str) -> list[Interval] | None:
     return merge(out)
 
 
-def parse_yamaha(text: str, source: str, name: str = "") -> PacketFilter:
+@dataclass(frozen=True)
+class _YamahaFilter:
+    rule: FilterRule
+    protos: list[Interval]
+    ports: list[Interval] | None
+
+
+def _yamaha_dynamic(
+    src: _Lines, n: int, words: list[str]
+) -> tuple[list[Interval], list[Interval], str, list[str]]:
+    """'ip filter dynamic N SRC DST (filter F | PROTO) [option=value ...]'."""
+    if len(words) < 7:
+        raise src.error(n, "expected 'ip filter dynamic N SRC DST filter F' or '... PROTO'")
+    srcs = _yamaha_addrs(src, n, words[4])
+    dsts = _yamaha_addrs(src, n, words[5])
+    rest = [w for w in words[6:] if not re.fullmatch(r"(syslog|timeout)=\S+", w)]
+    return srcs, dsts, rest[0], rest[1:]
+
+
+def parse_yamaha(text: str, source: str, name: str = "") -> PacketFilter:  # noqa: PLR0912, PLR0915 - one branch per statement kind
+    """RTX filters. New connections: the filters on 'in' (dynamic filters first: they take
+    precedence over the static ones and let the connections they match through). Replies:
+    only where a dynamic filter on the same interface's 'out' tracks the connection (its
+    own source and destination lists, the protocol and ports of the filter it names)."""
     src = _Lines(text, source)
-    filters: dict[int, FilterRule] = {}
-    dynamic: set[int] = set()
-    applied: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    filters: dict[int, _YamahaFilter] = {}
+    dynamic: dict[int, tuple[int, list[Interval], list[Interval], str, list[str]]] = {}
+    applied: dict[str, dict[str, tuple[int, tuple[int, ...], tuple[int, ...]]]] = {}
     label = ""
     for n, raw in enumerate(src.lines, start=1):
         line = raw.strip()
+        if len(raw) > YAMAHA_MAX_COMMAND:
+            raise src.error(
+                n,
+                f"command of {len(raw)} characters; the RTX takes at most "
+                f"{YAMAHA_MAX_COMMAND}: the device cannot hold this policy as written",
+            )
         if not line:
             continue
         if line.startswith("#"):
@@ -279,9 +359,11 @@ def parse_yamaha(text: str, source: str, name: str = "") -> PacketFilter:
             continue
         words = line.split()
         if words[:3] == ["ip", "filter", "dynamic"]:
-            dynamic.add(int(words[3]))
+            if len(words) < 4 or not words[3].isdigit():
+                raise src.error(n, "expected a dynamic filter number")
+            dynamic[int(words[3])] = (n, *_yamaha_dynamic(src, n, words))
             continue
-        if words[:2] == ["ip", "filter"]:
+        if words[:2] == ["ip", "filter"] and len(words) > 3 and words[2].isdigit():
             number = int(words[2])
             if words[3] not in _YAMAHA_ACTIONS:
                 raise src.error(n, f"filter action '{words[3]}' is not modelled")
@@ -293,31 +375,102 @@ def parse_yamaha(text: str, source: str, name: str = "") -> PacketFilter:
                 raise src.error(n, "source-port matches are not modelled; refusing to guess")
             ports = _yamaha_ports(src, n, fields[4])
             bx = _rule_boxes(srcs, dsts, protos, ports)
-            filters[number] = FilterRule(n, line, _YAMAHA_ACTIONS[words[3]], bx, label=label)
+            rule = FilterRule(n, line, _YAMAHA_ACTIONS[words[3]], bx, label=label)
+            filters[number] = _YamahaFilter(rule, protos, ports)
             continue
         if m := re.match(
-            r"^ip (\S+) secure filter (in|out) ([\d ]+?)(?: dynamic ([\d ]+))?$", line
+            r"^ip (\S+) secure filter (in|out)((?: \d+)*)(?: dynamic((?: \d+)+))?$", line
         ):
-            if m.group(2) == "in":
-                static = tuple(int(x) for x in m.group(3).split())
-                dyn = tuple(int(x) for x in (m.group(4) or "").split())
-                applied[m.group(1)] = (static, dyn)
+            static = tuple(int(x) for x in m.group(3).split())
+            dyn = tuple(int(x) for x in (m.group(4) or "").split())
+            applied.setdefault(m.group(1), {})[m.group(2)] = (n, static, dyn)
             continue
         raise src.error(n, f"unexpected line: '{line}'")
-    lists = set(applied.values())
+    tracked = _yamaha_tracked(src, filters, dynamic)
+    for iface, directions in applied.items():
+        for n, static, dyn in directions.values():
+            missing = [x for x in static if x not in filters] + [x for x in dyn if x not in tracked]
+            if missing:
+                raise src.error(n, f"filters applied but not defined: {missing[:5]}")
+        if "out" in directions:
+            _yamaha_out(src, iface, directions["out"], filters)
+    ins = {iface: d["in"] for iface, d in applied.items() if "in" in d}
+    lists = {(static, dyn) for _, static, dyn in ins.values()}
     if len(lists) > 1:
         raise src.error(1, "interfaces carry different filter lists")
     if not lists:
         raise src.error(len(src.lines), "the filters are applied to no interface")
-    static, _dyn = lists.pop()
-    missing = [num for num in static if num not in filters]
-    if missing:
-        raise src.error(len(src.lines), f"filters applied but not defined: {missing[:5]}")
-    rules = tuple(filters[num] for num in static)
-    return PacketFilter(name or source, source, "yamaha", rules, "drop", frozenset(applied))
+    static, dyn = lists.pop()
+    # A dynamic filter on 'in' admits the connections it matches ahead of the static list.
+    rules = [tracked[num][0] for num in dyn] + [filters[num].rule for num in static]
+    permits = [r for r in rules if r.action == "accept"]
+    verdicts: dict[tuple[int, ...], FilterRule | None] = {}  # by the dynamic filters on 'out'
+    for iface, (n, _static, _dyn) in sorted(ins.items()):
+        out = applied[iface].get("out")
+        back = out[2] if out else ()
+        if back not in verdicts:
+            verdicts[back] = _untracked(permits, [b for num in back for b in tracked[num][0].boxes])
+        lone = verdicts[back]
+        if lone is not None:
+            raise src.error(
+                n,
+                f"replies of the connections '{lone.text}' (line {lone.line}) permits are not "
+                f"let back in through {iface}: no dynamic filter on its 'out' tracks them, and "
+                "its static filters on 'in' drop them",
+            )
+    return PacketFilter(name or source, source, "yamaha", tuple(rules), "drop", frozenset(ins))
+
+
+def _yamaha_tracked(
+    src: _Lines,
+    filters: dict[int, _YamahaFilter],
+    dynamic: dict[int, tuple[int, list[Interval], list[Interval], str, list[str]]],
+) -> dict[int, tuple[FilterRule]]:
+    """Each dynamic filter as an accept rule over what it tracks."""
+    out: dict[int, tuple[FilterRule]] = {}
+    for number, (n, srcs, dsts, kind, rest) in dynamic.items():
+        text = src.lines[n - 1].strip()
+        if kind == "filter":
+            if len(rest) != 1 or not rest[0].isdigit():
+                raise src.error(n, "'in'/'out' filter lists of a dynamic filter are not modelled")
+            named = filters.get(int(rest[0]))
+            if named is None:
+                raise src.error(n, f"dynamic filter names undefined filter {rest[0]}")
+            # The named filter's addresses and pass/reject are ignored: the dynamic line's own
+            # addresses, the named filter's protocols and ports.
+            bx = _rule_boxes(srcs, dsts, named.protos, named.ports)
+        elif kind in _YAMAHA_TRACKED and not rest:
+            proto, ports = _YAMAHA_TRACKED[kind]
+            bx = tuple(boxes(srcs, dsts, [(proto, proto)], ports))
+        else:
+            raise src.error(n, f"dynamic filter '{' '.join([kind, *rest])}' is not modelled")
+        out[number] = (FilterRule(n, text, "accept", bx),)
+    return out
+
+
+def _yamaha_out(
+    src: _Lines,
+    iface: str,
+    out: tuple[int, tuple[int, ...], tuple[int, ...]],
+    filters: dict[int, _YamahaFilter],
+) -> None:
+    """Static filters on 'out' must pass everything: the verifier decides on 'in'."""
+    n, static, _dyn = out
+    everything = boxes([ANY], [ANY], [(0, MAX_PROTO)], [(0, MAX_PORT)])
+    for num in static:
+        rule = filters[num].rule
+        if rule.action != "accept" or not subtract_all(everything, rule.boxes) == []:
+            raise src.error(
+                n, f"filter {num} on {iface} 'out' is not 'pass * * * * *': not modelled"
+            )
+    if not static:
+        # Without one, the replies leaving this interface meet the implicit drop on 'out'.
+        raise src.error(n, f"{iface} 'out' has no pass-all filter ahead of its dynamic filters")
 
 
 # --- NEC UNIVERGE IX ------------------------------------------------------------------
+
+NEC_MAX_NAME = 15  # access-list names (command reference 13-3 / 24-6, as cited publicly)
 
 
 def _nec_addr(src: _Lines, n: int, word: str) -> Interval:
@@ -330,11 +483,54 @@ def _nec_addr(src: _Lines, n: int, word: str) -> Interval:
     return int(net.network_address), int(net.broadcast_address)
 
 
+def _nec_name(src: _Lines, n: int, name: str) -> str:
+    if len(name) > NEC_MAX_NAME:
+        raise src.error(n, f"access list name '{name}' has {len(name)} characters; the IX takes 15")
+    return name
+
+
+def _nec_entry(src: _Lines, n: int, kind: str, rest: list[str]) -> tuple[Action, tuple[Box, ...]]:
+    protos = _proto(src, n, rest[0])
+    if len(rest) < 5 or rest[1] != "src":
+        raise src.error(n, "expected 'src'")
+    s = _nec_addr(src, n, rest[2])
+    j = 3
+    if j < len(rest) and rest[j] == "sport":
+        if rest[j + 1] != "any":
+            raise src.error(n, "source-port matches are not modelled; refusing to guess")
+        j += 2
+    if j + 1 >= len(rest) or rest[j] != "dest":
+        raise src.error(n, "expected 'dest'")
+    d = _nec_addr(src, n, rest[j + 1])
+    j += 2
+    ports = None
+    if j < len(rest) and rest[j] == "dport":
+        if rest[j + 1] == "any":
+            j += 2
+        else:
+            ports, j = _ports_op(src, n, rest, j + 1)
+    if rest[j:] == ["log"]:
+        # No IX source shows 'log' on an access-list entry: drops are logged by the
+        # filter subsystem ('logging subsystem flt'). Refused rather than guessed.
+        raise src.error(
+            n, "'log' on an access-list entry is not IX syntax (use logging subsystem flt)"
+        )
+    if rest[j:]:
+        raise src.error(n, f"'{' '.join(rest[j:])}' is not modelled; refusing to guess")
+    action: Action = "accept" if kind == "permit" else "drop"
+    return action, _rule_boxes([s], [d], protos, ports)
+
+
 def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noqa: PLR0912, PLR0915 - one branch per statement kind
+    """IX filters. New connections: the static lists on 'in', in sequence order, first
+    match, implicit deny. Replies: only where the interface's 'out' starts with a dynamic
+    list whose trigger permits the connection (the dynamic cache belongs to that interface
+    and lets the replies in there); static lists on 'out' must pass everything."""
     src = _Lines(text, source)
     acls: dict[str, list[FilterRule]] = {}
-    dynamic: set[str] = set()
-    applied: dict[str, list[tuple[int, str]]] = {}
+    dynamic: dict[str, tuple[int, str]] = {}
+    applied: dict[str, dict[tuple[str, int], str]] = {}  # iface -> (direction, seq) -> list
+    attach_line: dict[str, int] = {}
     interface: str | None = None
     label = ""
     for n, raw in enumerate(src.lines, start=1):
@@ -344,60 +540,111 @@ def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noq
         if line.startswith("!"):
             label = line.lstrip("! ").strip()
             continue
-        if line.startswith("no ip access-list"):
+        if re.fullmatch(r"logging subsystem flt \S+", line):
+            continue
+        if m := re.match(r"^no ip access-list (?:(dynamic) )?(\S+)$", line):
+            gone = m.group(2)
+            users = sorted(i for i, lst in applied.items() if gone in lst.values())
+            if users:
+                raise src.error(
+                    n,
+                    f"access list '{gone}' is deleted while applied to {users[0]}: detach it first",
+                )
+            (dynamic if m.group(1) else acls).pop(gone, None)
             continue
         if m := re.match(r"^ip access-list dynamic (\S+) access (\S+)$", line):
-            dynamic.add(m.group(1))
+            dynamic[_nec_name(src, n, m.group(1))] = (n, m.group(2))
             continue
         if m := re.match(r"^ip access-list (\S+) (permit|deny) (.*)$", line):
-            acl, kind, rest = m.group(1), m.group(2), m.group(3).split()
-            protos = _proto(src, n, rest[0])
-            if rest[1] != "src":
-                raise src.error(n, "expected 'src'")
-            s = _nec_addr(src, n, rest[2])
-            j = 3
-            if j < len(rest) and rest[j] == "sport":
-                if rest[j + 1] != "any":
-                    raise src.error(n, "source-port matches are not modelled; refusing to guess")
-                j += 2
-            if rest[j] != "dest":
-                raise src.error(n, "expected 'dest'")
-            d = _nec_addr(src, n, rest[j + 1])
-            j += 2
-            ports = None
-            if j < len(rest) and rest[j] == "dport":
-                if rest[j + 1] == "any":
-                    j += 2
-                else:
-                    ports, j = _ports_op(src, n, rest, j + 1)
-            if rest[j:] not in ([], ["log"]):
-                raise src.error(n, f"'{' '.join(rest[j:])}' is not modelled; refusing to guess")
-            action: Action = "accept" if kind == "permit" else "drop"
-            bx = _rule_boxes([s], [d], protos, ports)
+            acl = _nec_name(src, n, m.group(1))
+            action, bx = _nec_entry(src, n, m.group(2), m.group(3).split())
             acls.setdefault(acl, []).append(FilterRule(n, line, action, bx, label=label))
             continue
         if m := re.match(r"^interface (\S+)$", line):
             interface = m.group(1)
             continue
-        if interface and (m := re.match(r"^ip filter (\S+) (\d+) (in|out)$", line)):
-            if m.group(3) == "in":
-                applied.setdefault(interface, []).append((int(m.group(2)), m.group(1)))
+        if interface and (m := re.match(r"^(no )?ip filter (\S+) (\d+) (in|out)$", line)):
+            key = (m.group(4), int(m.group(3)))
+            filters = applied.setdefault(interface, {})
+            if m.group(1):
+                if filters.get(key) == m.group(2):
+                    del filters[key]
+            else:
+                filters[key] = m.group(2)
+                attach_line.setdefault(interface, n)
             continue
         raise src.error(n, f"unexpected line: '{line}'")
-    chains = {iface: tuple(a for _, a in sorted(lst)) for iface, lst in applied.items()}
+    clash = sorted(set(acls) & set(dynamic))
+    if clash:
+        # "When a list and a dynamic list share a name, the dynamic one is evaluated."
+        raise src.error(dynamic[clash[0]][0], f"'{clash[0]}' names a list and a dynamic list")
+    chains: dict[str, tuple[str, ...]] = {}
+    for iface, filters in applied.items():
+        ins = tuple(acl for (d, _), acl in sorted(filters.items()) if d == "in")
+        if not ins:
+            continue
+        for acl in ins:
+            if acl in dynamic:
+                raise src.error(
+                    attach_line[iface],
+                    f"dynamic list '{acl}' on {iface} 'in' lets replies out only: not modelled",
+                )
+            if acl not in acls:
+                raise src.error(len(src.lines), f"access list '{acl}' is applied but not defined")
+        chains[iface] = ins
     if len(set(chains.values())) > 1:
         raise src.error(1, "interfaces carry different filter lists")
     if not chains:
         raise src.error(len(src.lines), "the access list is applied to no interface")
     order = next(iter(chains.values()))
-    rules: list[FilterRule] = []
-    for acl in order:
-        if acl in dynamic:
-            continue  # return traffic of connections a static list permitted
-        if acl not in acls:
-            raise src.error(len(src.lines), f"access list '{acl}' is applied but not defined")
-        rules.extend(acls[acl])
-        break  # the first static list decides: a match or its implicit deny
+    # Lists in sequence order: a packet no entry of one matches goes on to the next.
+    rules = [rule for acl in order for rule in acls[acl]]
+    permits = [r for r in rules if r.action == "accept"]
+    verdicts: dict[tuple[str, ...], FilterRule | None] = {}  # by the dynamic lists on 'out'
+    for iface in sorted(chains):
+        outs = [acl for (d, _), acl in sorted(applied[iface].items()) if d == "out"]
+        triggers = [acl for acl in outs if acl in dynamic]
+        if outs[: len(triggers)] != triggers:
+            raise src.error(
+                attach_line[iface],
+                f"{iface} 'out' has a static list ahead of a dynamic one: the connections it "
+                "passes open no way back",
+            )
+        tracked: list[Box] = []
+        for acl in triggers:
+            trigger = dynamic[acl][1]
+            if trigger not in acls:
+                raise src.error(
+                    dynamic[acl][0], f"dynamic list's trigger '{trigger}' is not defined"
+                )
+            tracked.extend(b for r in acls[trigger] if r.action == "accept" for b in r.boxes)
+        rest = outs[len(triggers) :]
+        everything = boxes([ANY], [ANY], [(0, MAX_PROTO)], [(0, MAX_PORT)])
+        for acl in rest:
+            if acl not in acls or subtract_all(
+                everything, [b for r in acls[acl][:1] if r.action == "accept" for b in r.boxes]
+            ):
+                raise src.error(
+                    attach_line[iface],
+                    f"static list '{acl}' on {iface} 'out' does not pass everything: not modelled",
+                )
+        if triggers and not rest:
+            raise src.error(
+                attach_line[iface],
+                f"{iface} 'out' has no pass-all list behind its dynamic list: replies leaving "
+                "there meet the implicit deny",
+            )
+        trig = tuple(triggers)
+        if trig not in verdicts:
+            verdicts[trig] = _untracked(permits, tracked)
+        rule = verdicts[trig]
+        if rule is not None:
+            raise src.error(
+                attach_line[iface],
+                f"replies of the connections '{rule.text}' (line {rule.line}) permits are not "
+                f"let back in through {iface}: no dynamic list on its 'out' tracks them, and "
+                "the static list on 'in' drops them",
+            )
     return PacketFilter(name or source, source, "nec_ix", tuple(rules), "drop", frozenset(chains))
 
 

@@ -118,7 +118,8 @@ def test_a_too_wide_accept_is_caught_with_its_line(
     [
         ("ho-core-01", f"host {VB} eq 3389", "any eq 3389"),
         ("ho-core-11", f"host {VB} eq 3389", "any eq 3389"),
-        ("iga-rt-01", f" {VB} tcp * 3389", " * tcp * 3389"),
+        # the static filter and the dynamic filter spelled from it lose their destination
+        ("iga-rt-01", f" {VB} ", " * "),
         ("iga-rt-11", f"dest {VB}/32 dport eq 3389", "dest any dport eq 3389"),
     ],
 )
