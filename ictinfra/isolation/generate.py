@@ -412,7 +412,7 @@ def acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any
     for line in lines:
         if line["kind"] in {"permit", "deny"}:
             number += 1
-            line["number"] = 100000 + number  # YAMAHA filter numbers
+            line["number"] = 100000 + number  # entry numbers (YAMAHA renumbers its merged filters)
     return lines
 
 
@@ -481,8 +481,14 @@ def yamaha_filters(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         srcs = list(dict.fromkeys(_yamaha_addr(x["src"]) for x in run))
         dsts = list(dict.fromkeys(_yamaha_addr(x["dst"]) for x in run))
         ports = list(dict.fromkeys(str(x["port"]) for x in run if x["port"] is not None))
-        if len(run) != len(srcs) * len(dsts) * max(len(ports), 1):
-            raise IsolationError(f"entry '{run[0]}' is not a cartesian product")  # a bug
+        # Merging is exact only for a whole product of one action and protocol (a bug else).
+        seen = {
+            (x["kind"], x["protocol"], x["reflect"], x["src"], x["dst"], x["port"]) for x in run
+        }
+        if len(seen) != len(run) or len(run) != len(srcs) * len(dsts) * max(len(ports), 1):
+            raise IsolationError(f"entry '{run[0]}' is not a cartesian product")
+        if len({x[:3] for x in seen}) != 1:
+            raise IsolationError(f"entry '{run[0]}' mixes actions or protocols")
         for s in _chunks(srcs, _YAMAHA_FIELD):
             for d in _chunks(dsts, _YAMAHA_FIELD):
                 port_lists: list[str | None] = list(_chunks(ports, _YAMAHA_FIELD)) or [None]
@@ -504,6 +510,8 @@ def yamaha_filters(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     )
                     number += 1
                     dynamic += len(spec)
+    if number >= _YAMAHA_FIRST_DYNAMIC:
+        raise IsolationError(f"{number - _YAMAHA_FIRST} YAMAHA filters: more than numbered for")
     return out
 
 

@@ -1,9 +1,15 @@
 """Read device ACLs back: IOS extended ACLs, YAMAHA RTX ip filters, NEC IX access lists.
 
 Each parser reads the syntax the platform's ``acl.j2`` writes (and the usual variants of
-it a person might type), into the same first-match ``PacketFilter``. Stateful return
-entries (IOS ``evaluate``, YAMAHA ``dynamic``, NEC ``dynamic`` lists) match no new
-connection. What a parser does not understand is refused with its line (fail closed).
+it a person might type), into the same first-match ``PacketFilter`` of new connections
+(IOS ``evaluate`` matches none; a YAMAHA dynamic filter applied on 'in' passes the
+connections it matches ahead of the static filters, so it is read as a permit). Replies
+are taken as let back in only where the device would let them in: the YAMAHA and NEC
+parsers refuse text where a permitted connection's replies meet the static filters of the
+interface they enter (no dynamic filter or list on that interface's 'out' tracks them),
+as well as text the device itself refuses (IX names over 15 characters, a per-entry
+'log', a list deleted while bound; RTX commands over its length limit). What a parser
+does not understand is refused with its line (fail closed).
 """
 
 from __future__ import annotations
@@ -459,7 +465,7 @@ def _yamaha_out(
     everything = boxes([ANY], [ANY], [(0, MAX_PROTO)], [(0, MAX_PORT)])
     for num in static:
         rule = filters[num].rule
-        if rule.action != "accept" or not subtract_all(everything, rule.boxes) == []:
+        if rule.action != "accept" or subtract_all(everything, rule.boxes):
             raise src.error(
                 n, f"filter {num} on {iface} 'out' is not 'pass * * * * *': not modelled"
             )

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from ictinfra.inventory import Inventory, load_inventory
+from ictinfra.isolation import generate
 from ictinfra.isolation.errors import RulesetParseError
-from ictinfra.isolation.generate import NEC_NAMES, border_devices, render_all
+from ictinfra.isolation.generate import NEC_NAMES, border_devices, render_acl, render_all
 from ictinfra.isolation.parse_acl import (
     NEC_MAX_NAME,
     YAMAHA_MAX_COMMAND,
@@ -57,7 +58,7 @@ def test_nec_names_fit_in_15_characters(minimal: Inventory, rendered: dict[str, 
 def test_nec_replies_come_back_through_a_dynamic_list_on_out(rendered: dict[str, str]) -> None:
     text = rendered[NEC]
     flt = parse_nec_ix(text, "ix.cfg")
-    assert flt.applied_to == {"GigaEthernet0.0", "GigaEthernet1.0", "GigaEthernet2.0"}
+    assert flt.applied_to == frozenset({"GigaEthernet0.0", "GigaEthernet1.0", "GigaEthernet2.0"})
     acl, dyn, out = NEC_NAMES["acl"], NEC_NAMES["dynamic"], NEC_NAMES["out"]
     block = f"  ip filter {acl} 1 in\n  ip filter {dyn} 1 out\n  ip filter {out} 2 out\n"
     assert text.count(block) == 3
@@ -175,7 +176,7 @@ def test_yamaha_replies_need_a_dynamic_filter_covering_the_static_one(
 ) -> None:
     text = rendered[RTX]
     flt = parse_yamaha(text, "rtx.cfg")
-    assert flt.applied_to == {"lan1", "lan2", "lan3"}
+    assert flt.applied_to == frozenset({"lan1", "lan2", "lan3"})
     # The static filter widened alone: its dynamic filter no longer covers its replies.
     wide = text.replace(f" {VB} tcp * 3389", " * tcp * 3389")
     with pytest.raises(RulesetParseError, match=r"\* tcp \* 3389' \(line \d+\) .* not let back in"):
@@ -227,3 +228,19 @@ def test_ospf_is_written_by_number(rendered: dict[str, str]) -> None:
     assert ospf[0].boxes[0][2] == ((OSPF, OSPF),)
     assert "permit 89 src" in rendered[NEC]
     assert re.search(r" 224\.0\.0\.0/24 89$", rendered[RTX], re.MULTILINE)
+
+
+def test_long_lists_are_cut_into_filters_that_mean_the_same(
+    minimal: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists cut to a narrow width: more filters, each within the width, same proof."""
+    device = minimal.devices_by_hostname["iga-rt-01"]
+    wide = render_acl(minimal, ALPHA, device)
+    monkeypatch.setattr(generate, "_YAMAHA_FIELD", 30)
+    narrow = render_acl(minimal, ALPHA, device)
+    static_wide, _ = _yamaha_lines(wide)
+    static_narrow, dynamic_narrow = _yamaha_lines(narrow)
+    assert len(static_narrow) > len(static_wide)
+    assert all(len(s) <= 30 and len(d) <= 30 for s, d in static_narrow.values())
+    assert all(len(s) <= 30 and len(d) <= 30 for s, d, _ in dynamic_narrow.values())
+    assert check_text(minimal, ALPHA, "iga-rt-01", "rtx.cfg", narrow).problems == ()
