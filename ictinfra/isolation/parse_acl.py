@@ -39,6 +39,7 @@ from ictinfra.isolation.space import (
     merge,
     subtract_all,
 )
+from ictinfra.isolation.verify import permitted_space
 from ictinfra.platforms import driver
 
 ANY: Interval = (0, MAX_ADDR)
@@ -606,7 +607,8 @@ def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noq
     # Lists in sequence order: a packet no entry of one matches goes on to the next.
     rules = [rule for acl in order for rule in acls[acl]]
     permits = [r for r in rules if r.action == "accept"]
-    verdicts: dict[tuple[str, ...], FilterRule | None] = {}  # by the dynamic lists on 'out'
+    # By trigger lists; the static lists themselves track every connection they let in.
+    verdicts: dict[tuple[str, ...], FilterRule | None] = {}
     for iface in sorted(chains):
         outs = [acl for (d, _), acl in sorted(applied[iface].items()) if d == "out"]
         triggers = [acl for acl in outs if acl in dynamic]
@@ -616,14 +618,11 @@ def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noq
                 f"{iface} 'out' has a static list ahead of a dynamic one: the connections it "
                 "passes open no way back",
             )
-        tracked: list[Box] = []
         for acl in triggers:
-            trigger = dynamic[acl][1]
-            if trigger not in acls:
+            if dynamic[acl][1] not in acls:
                 raise src.error(
-                    dynamic[acl][0], f"dynamic list's trigger '{trigger}' is not defined"
+                    dynamic[acl][0], f"dynamic list's trigger '{dynamic[acl][1]}' is not defined"
                 )
-            tracked.extend(b for r in acls[trigger] if r.action == "accept" for b in r.boxes)
         rest = outs[len(triggers) :]
         everything = boxes([ANY], [ANY], [(0, MAX_PROTO)], [(0, MAX_PORT)])
         for acl in rest:
@@ -640,9 +639,9 @@ def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noq
                 f"{iface} 'out' has no pass-all list behind its dynamic list: replies leaving "
                 "there meet the implicit deny",
             )
-        trig = tuple(triggers)
+        trig = tuple(dynamic[acl][1] for acl in triggers)
         if trig not in verdicts:
-            verdicts[trig] = _untracked(permits, tracked)
+            verdicts[trig] = None if trig == order else _untracked(permits, _tracked(acls, trig))
         rule = verdicts[trig]
         if rule is not None:
             raise src.error(
@@ -652,6 +651,15 @@ def parse_nec_ix(text: str, source: str, name: str = "") -> PacketFilter:  # noq
                 "the static list on 'in' drops them",
             )
     return PacketFilter(name or source, source, "nec_ix", tuple(rules), "drop", frozenset(chains))
+
+
+def _tracked(acls: dict[str, list[FilterRule]], triggers: tuple[str, ...]) -> list[Box]:
+    """What the trigger lists start a cache entry for: their permits' effective regions,
+    first match across the lists. A trigger entry that denies starts none (the IX's
+    handling of a deny in a trigger list is not documented in what we read; no state is
+    the side that lets no reply in)."""
+    chain = tuple(rule for name in triggers for rule in acls[name])
+    return [p.box for p in permitted_space(PacketFilter("trigger", "", "nec_ix", chain))]
 
 
 ACL_PARSERS: dict[str, Callable[[str, str, str], PacketFilter]] = {

@@ -93,6 +93,20 @@ def test_a_trigger_narrower_than_the_static_list_is_caught(rendered: dict[str, s
     )
     with pytest.raises(RulesetParseError, match=rf"dest {VB}/32 dport eq 3389.* not let back in"):
         parse_nec_ix(narrow, "ix.cfg")
+    # First match in the trigger: a deny ahead of a permit-all starts no cache entry.
+    shadowed = text.replace(
+        f"ip access-list dynamic {NEC_NAMES['dynamic']} access {NEC_NAMES['acl']}",
+        f"ip access-list TRIGGER deny tcp src any sport any dest {VB}/32 dport eq 3389\n"
+        "ip access-list TRIGGER permit ip src any dest any\n"
+        f"ip access-list dynamic {NEC_NAMES['dynamic']} access TRIGGER",
+    )
+    with pytest.raises(RulesetParseError, match=rf"dest {VB}/32 dport eq 3389.* not let back in"):
+        parse_nec_ix(shadowed, "ix.cfg")
+    # A permit-all trigger (as published IX configs write it) tracks them all.
+    everything = shadowed.replace(
+        f"ip access-list TRIGGER deny tcp src any sport any dest {VB}/32 dport eq 3389\n", ""
+    )
+    assert parse_nec_ix(everything, "ix.cfg").rules == parse_nec_ix(text, "ix.cfg").rules
 
 
 def test_nec_detaches_before_deleting_and_logs_by_subsystem(rendered: dict[str, str]) -> None:
