@@ -8,9 +8,11 @@ quarantine.
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import io
 import lzma
+import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -193,17 +195,13 @@ def process(  # noqa: PLR0911, PLR0912 - one flat dispatch over true types reads
             result, reason = _image(data, name, mime, policy)
         elif mime == "text/html":
             converted = html_to_text(decode_bytes(data, None).text)
-            body, links = neutralise_links(converted.text)
+            body, _ = neutralise_links(converted.text)
             listing = "".join(f"\n[{i}] {link}" for i, link in enumerate(converted.links, 1))
             text = body + ("\n\nLinks (not clickable):" + listing if listing else "")
             result = Deliverable(filename=f"{name}.txt", mime="text/plain", data=text.encode())
             reason = "HTML converted to text, links neutralised"
         elif mime.startswith("text/"):
-            text, links = neutralise_links(decode_bytes(data, None).text)
-            result = Deliverable(filename=name, mime="text/plain", data=text.encode())
-            reason = "text re-encoded as UTF-8" + (
-                f", {len(links)} links neutralised" if links else ""
-            )
+            result, reason = _text(data, name)
         else:
             return done(Action.REMOVED, f"no safe converter for {mime}")
     except _Unsafe as exc:
@@ -213,6 +211,60 @@ def process(  # noqa: PLR0911, PLR0912 - one flat dispatch over true types reads
     if result is None:
         return done(Action.REMOVED, reason)
     return done(Action.CONVERTED, reason, result)
+
+
+# Text the recipient's programs open as plain text whatever it holds.
+PLAIN_TEXT_SUFFIXES = {".txt", ".text", ".log", ".md", ".json", ".yml", ".yaml", ".ini", ".cfg"}
+# Delimited data a spreadsheet opens: kept under its name once no cell can be a formula.
+DELIMITED_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+# A cell a spreadsheet evaluates (=, +, -, @; tab and CR as OWASP's CSV-injection advice
+# lists), unless the whole cell is a plain number such as -5 or +1.5e3.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _text(data: bytes, name: str) -> tuple[Deliverable, str]:
+    text, links = neutralise_links(decode_bytes(data, None).text)
+    filename, text, notes = _plain_text(name, text)
+    reason = ", ".join(
+        ["text re-encoded as UTF-8"]
+        + ([f"{len(links)} links neutralised"] if links else [])
+        + notes
+    )
+    return Deliverable(filename=filename, mime="text/plain", data=text.encode()), reason
+
+
+def _plain_text(name: str, text: str) -> tuple[str, str, list[str]]:
+    """The name and text a text attachment is delivered under, and what was changed.
+
+    Text is harmless only while it is opened as text: a .csv with a DDE formula
+    (``=cmd|' /c calc'!A0``) runs in a spreadsheet, and .slk, .iqy, .rtf, .xml, .hta
+    or .xls names make Office or Windows interpret text. Delimited data keeps its name
+    with every formula cell made literal (a leading apostrophe); any other name that
+    is not plain text gets ``.txt`` appended, so it opens in a text editor.
+    """
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in PLAIN_TEXT_SUFFIXES:
+        return name, text, []
+    delimiter = DELIMITED_SUFFIXES.get(suffix)
+    if delimiter is None:
+        return (
+            f"{name}.txt",
+            text,
+            [f"delivered as {name}.txt (a text file named {suffix or 'without suffix'})"],
+        )
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    changed = 0
+    for row in rows:
+        for i, cell in enumerate(row):
+            if cell.lstrip(" ").startswith(_FORMULA_START) and not _NUMBER.fullmatch(cell.strip()):
+                row[i] = "'" + cell
+                changed += 1
+    if not changed:
+        return name, text, []
+    out = io.StringIO(newline="")
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return name, out.getvalue(), [f"{changed} spreadsheet formula cells made literal"]
 
 
 class _Unsafe(Exception):  # noqa: N818 - internal signal, never leaves this module

@@ -265,14 +265,6 @@ def test_mail_parser_test_mails(gateway: Gateway) -> None:
     assert verdicts["verdict=deliver"] >= len(mails) - 2, verdicts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap in the sanitiser (ictinfra/mailsan, not this file): a CSV whose cell is a "
-        "DDE formula is delivered as text under its .csv name; Excel opening it offers to "
-        "run the command. Fix: neutralise leading =,+,-,@ cells or rename to .txt."
-    ),
-)
 def test_a_dde_formula_in_a_csv_does_not_reach_a_spreadsheet() -> None:
     from ictinfra.mailsan import sanitise  # noqa: PLC0415 - the offline code path
 

@@ -325,3 +325,54 @@ def test_attached_message_is_sanitised_recursively() -> None:
     assert actions["clam.exe"] is Action.REMOVED
     assert "Forwarded message" in body_text(result.message)
     assert_safe(result.message)
+
+
+def _text_attachment(data: bytes, name: str) -> tuple[str, bytes, str]:
+    result = sanitise(compose.with_attachment(data, name), DEFAULT_POLICY)
+    msg = BytesParser(policy=email.policy.default).parsebytes(result.message)
+    parts = list(msg.iter_attachments())
+    assert len(parts) == 1, [p.get_filename() for p in parts]
+    payload = parts[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    reasons = " ".join(r.reason for r in result.objects)
+    return parts[0].get_filename() or "", payload, reasons
+
+
+def test_csv_formula_cells_become_literal_and_numbers_stay() -> None:
+    data = (
+        b"name,amount,note\r\n"
+        b"tax,-5,+1.5e3\r\n"
+        b"x,=cmd|' /c calc'!A0,@SUM(A1:A2)\r\n"
+        b'"quoted"," =HYPERLINK(""http://evil.example"")",-\r\n'
+    )
+    name, payload, reasons = _text_attachment(data, "report.csv")
+    assert name == "report.csv"
+    rows = payload.decode().splitlines()
+    assert rows[1] == "tax,-5,+1.5e3"  # numbers are not formulas
+    assert rows[2].startswith("x,'=cmd|")
+    assert ",'@SUM(A1:A2)" in rows[2]
+    assert "' =HYPERLINK" in rows[3]
+    assert rows[3].endswith(",'-")
+    assert "4 spreadsheet formula cells made literal" in reasons
+
+
+def test_tsv_formula_neutralised_and_clean_csv_untouched() -> None:
+    _, payload, _ = _text_attachment(b"a\t=1+1\n", "t.tsv")
+    assert payload.decode().splitlines() == ["a\t'=1+1"]
+    clean = b"id,name\r\n1,Mie\r\n"
+    name, payload, reasons = _text_attachment(clean, "clean.csv")
+    assert (name, payload) == ("clean.csv", clean)
+    assert "formula" not in reasons
+
+
+@pytest.mark.parametrize("name", ["query.iqy", "sheet.slk", "page.hta", "data.xml", "README"])
+def test_text_under_a_name_that_programs_interpret_is_delivered_as_txt(name: str) -> None:
+    got, payload, reasons = _text_attachment(b"WEB\r\n1\r\nhttp://x.example/\r\n", name)
+    assert got == f"{name}.txt"
+    assert b"http://" not in payload  # and its link is neutralised as in any text
+    assert f"delivered as {name}.txt" in reasons
+
+
+def test_plain_text_names_are_kept() -> None:
+    got, _, _ = _text_attachment(b"just notes\n", "notes.txt")
+    assert got == "notes.txt"
