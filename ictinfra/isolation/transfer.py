@@ -31,6 +31,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
@@ -247,6 +248,31 @@ def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> 
     )
 
 
+_TEMPORARY = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def sweep_temporaries(outbox: Path) -> list[Path]:
+    """Remove what ``write_atomic`` of a killed writer left behind; return what went.
+
+    Only names of ``write_atomic``'s own pattern whose writing process is gone: a live
+    writer's file (its pid still running) is left alone. The file it would have become
+    is written again, because its inbox file was not yet removed.
+    """
+    removed: list[Path] = []
+    for path in outbox.rglob(".*.tmp"):
+        match = _TEMPORARY.match(path.name)
+        if match is None or not path.is_file():
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        except PermissionError:
+            continue  # a live process of another user
+    return removed
+
+
 class Transfer:
     """The inbox-to-outbox pass, with retry pacing for files that fail."""
 
@@ -255,6 +281,8 @@ class Transfer:
         for folder in (config.inbox, config.outbox):
             if not folder.is_dir():
                 raise TransferError(f"{folder} is not a folder")
+        for stale in sweep_temporaries(config.outbox):
+            log.warning("removed %s, left by a writer that was killed", stale)
         self.quarantine = Quarantine(config.quarantine_dir, key)
         self._failed: dict[Path, float] = {}
 

@@ -264,3 +264,20 @@ def test_the_service_killed_mid_run_loses_nothing(config: TransferConfig, key: s
     for name, data in originals.items():
         assert q.original(records[name].id) == data
         assert records[name].status == "delivered"
+
+
+def test_a_killed_writers_temporary_is_swept_and_a_live_ones_kept(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    (outbox / "batch").mkdir(parents=True)
+    finished = subprocess.Popen(["true"])  # a process that has come and gone
+    finished.wait()
+    dead_pid = finished.pid
+    stale = outbox / "batch" / f".doc01.pdf.{dead_pid}.66eb5824.tmp"
+    live = outbox / "batch" / f".doc02.pdf.{os.getpid()}.0a1b2c3d.tmp"
+    foreign = outbox / "batch" / ".someone-elses.tmp"
+    for path in (stale, live, foreign):
+        path.write_bytes(b"partial")
+    assert transfer.sweep_temporaries(outbox) == [stale]
+    assert not stale.exists()
+    assert live.exists()
+    assert foreign.exists()
