@@ -7,24 +7,20 @@ from any step fails the plan and leaves the previous output folder untouched.
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import gc
 import hashlib
 import json
-import multiprocessing
 import os
-import pickle
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from ictinfra.cloud.step import cloud_step
+from ictinfra.forked import ForkedWorkError, fork_available, run_forked
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.ansible import build_ansible_inventory
 from ictinfra.inventory.errors import IctinfraError
@@ -132,7 +128,7 @@ class PlanResult:
 
 def default_jobs() -> int:
     """Processes for the steps: one per CPU this process may use (1 where fork is missing)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not fork_available():
         return 1
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -143,79 +139,22 @@ def _timed(step: Step, inv: Inventory) -> tuple[StepOutput, float]:
     return result, time.perf_counter() - start
 
 
-def _child(step: Step, inv: Inventory, conn: Connection) -> None:
-    """Run one step in a forked process and send back its output or its exception."""
-    # The parent's event loop (if a step ran there before) comes with a thread pool whose
-    # threads did not survive the fork: reusing it hangs at the first run_in_executor.
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    try:
-        message: tuple[str, Any] = ("ok", _timed(step, inv))
-    except BaseException as exc:  # noqa: BLE001 - carried to the parent, which re-raises it
-        message = ("error", (exc, traceback.format_exc()))
-    try:
-        payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        # An exception that cannot be rebuilt is sent as text instead (our own bytes).
-        pickle.loads(payload)  # noqa: S301
-    except Exception:  # noqa: BLE001 - whatever fails to pickle, the text still explains it
-        text = message[1][1] if message[0] == "error" else traceback.format_exc()
-        payload = pickle.dumps(("error", (None, text)))
-    conn.send_bytes(payload)
-    conn.close()
-
-
 def _run_steps(
     inv: Inventory, steps: Sequence[tuple[str, Step]], jobs: int
 ) -> list[tuple[StepOutput, float]]:
-    """Every step's output in the order given; up to ``jobs`` steps at once in forked processes.
-
-    Steps are pure functions of the (frozen) inventory, so a forked child sees exactly what
-    the parent loaded, without pickling it; only the outputs travel back. Results are taken
-    in the given order whatever the finishing order, so the build stays byte-identical.
-    """
+    """Every step's output in the order given; up to ``jobs`` steps at once in forked
+    processes (steps are pure functions of the frozen inventory)."""
     if jobs <= 1 or len(steps) <= 1:
         return [_timed(step, inv) for _, step in steps]
-    ctx = multiprocessing.get_context("fork")
-    results: dict[int, tuple[StepOutput, float]] = {}
-    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
-    pending = list(range(len(steps)))
     try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                index = pending.pop(0)
-                receiver, sender = ctx.Pipe(duplex=False)
-                child = ctx.Process(
-                    target=_child, args=(steps[index][1], inv, sender), name=steps[index][0]
-                )
-                child.start()
-                sender.close()
-                running[receiver] = (index, child)
-            ready = set(wait(list(running)))
-            for conn in [c for c in running if c in ready]:
-                index, proc = running.pop(conn)
-                try:
-                    # Bytes from a child this process forked a moment ago.
-                    kind, value = pickle.loads(conn.recv_bytes())  # noqa: S301
-                except EOFError:
-                    proc.join()
-                    name = steps[index][0]
-                    raise StepCrashError(
-                        f"step {name} died (exit code {proc.exitcode}) before answering"
-                    ) from None
-                finally:
-                    conn.close()
-                proc.join()
-                if kind == "error":
-                    exc, text = value
-                    if isinstance(exc, BaseException):
-                        raise exc
-                    raise StepCrashError(f"step {steps[index][0]} failed:\n{text}")
-                results[index] = value
-    finally:
-        for conn, (_, proc) in running.items():
-            proc.kill()
-            proc.join()
-            conn.close()
-    return [results[i] for i in range(len(steps))]
+        return run_forked(
+            [(f"step {name}", functools.partial(_timed, step, inv)) for name, step in steps],
+            jobs,
+        )
+    except ForkedWorkError as failure:
+        if failure.error is not None:
+            raise failure.error from None  # the step's own exception, as if run here
+        raise StepCrashError(str(failure)) from None
 
 
 def run_plan(

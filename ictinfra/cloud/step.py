@@ -8,16 +8,10 @@ order whatever the finishing order, so the build stays byte-identical.
 
 from __future__ import annotations
 
-import asyncio
-import gc
+import functools
 import json
-import multiprocessing
-import os
-import pickle
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +21,7 @@ from ictinfra.cloud.placement import Placement
 from ictinfra.cloud.policies import Violation, evaluate
 from ictinfra.cloud.report import cloud_section
 from ictinfra.cloud.stacks import STACKS_DIR, StackRef, discover, run_offline
+from ictinfra.forked import ForkedWorkError, fork_available, run_forked
 from ictinfra.inventory import Inventory
 
 if TYPE_CHECKING:
@@ -117,65 +112,22 @@ def default_jobs(stacks: int) -> int:
     the small stacks finish early and the large ones take the CPUs, and the step ends when
     the total work over the CPUs is done instead of when the last stack started late is.
     """
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not fork_available():
         return 1
     return max(1, stacks)
 
 
-def _child(ref: StackRef, inv: Inventory, conn: Connection) -> None:
-    """Plan one stack in a forked process, send the outcome, exit without tearing down."""
-    # A short-lived process: the cyclic collector would only rescan the SDK's futures.
-    gc.disable()
-    # The parent's event loop (and its executor's threads, which a fork does not copy)
-    # may exist already if the parent ran a stack itself: the SDK gets a loop of its own.
-    asyncio.set_event_loop(asyncio.new_event_loop())
-    try:
-        message: tuple[str, object] = ("ok", plan_stack(ref, inv, teardown=False))
-    except BaseException:  # noqa: BLE001 - a bug: carried to the parent as text
-        message = ("error", traceback.format_exc())
-    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-    conn.close()
-    # Skip the interpreter's teardown of the whole resource graph (see ``record``).
-    os._exit(0)
-
-
 def _in_children(refs: Sequence[StackRef], inv: Inventory, jobs: int) -> list[StackOutcome]:
-    ctx = multiprocessing.get_context("fork")
-    results: dict[int, StackOutcome] = {}
-    running: dict[Connection, tuple[int, multiprocessing.process.BaseProcess]] = {}
-    pending = list(range(len(refs)))
+    work = [
+        (f"stack {ref.id}", functools.partial(plan_stack, ref, inv, teardown=False)) for ref in refs
+    ]
     try:
-        while pending or running:
-            while pending and len(running) < jobs:
-                index = pending.pop(0)
-                receiver, sender = ctx.Pipe(duplex=False)
-                child = ctx.Process(target=_child, args=(refs[index], inv, sender))
-                child.start()
-                sender.close()
-                running[receiver] = (index, child)
-            for conn in wait(list(running)):
-                assert isinstance(conn, Connection)  # noqa: S101  (wait returns what it got)
-                index, proc = running.pop(conn)
-                try:
-                    # Bytes from a child this process forked a moment ago.
-                    kind, value = pickle.loads(conn.recv_bytes())  # noqa: S301
-                except EOFError:
-                    proc.join()
-                    raise CloudError(
-                        f"stack {refs[index].id} died (exit code {proc.exitcode}) before answering"
-                    ) from None
-                finally:
-                    conn.close()
-                proc.join()
-                if kind != "ok" or not isinstance(value, StackOutcome):
-                    raise CloudError(f"stack {refs[index].id} crashed:\n{value}")
-                results[index] = value
-    finally:
-        for conn, (_, proc) in running.items():
-            proc.kill()
-            proc.join()
-            conn.close()
-    return [results[i] for i in range(len(refs))]
+        # Each child exits without tearing down the SDK's resource graph (see ``record``).
+        return run_forked(work, jobs, skip_teardown=True)
+    except ForkedWorkError as failure:
+        if failure.exitcode is not None:
+            raise CloudError(str(failure)) from None
+        raise CloudError(f"{failure.name} crashed:\n{failure.detail}") from None
 
 
 def plan_stacks(
