@@ -309,6 +309,19 @@ def _held_message(src: Message | None, state: _State, notice: str) -> EmailMessa
     return msg
 
 
+def _whole_message_held(raw: bytes, reason: str) -> ObjectRecord:
+    """The audit record of a message held back as a whole."""
+    return ObjectRecord(
+        path="message",
+        declared_type=None,
+        true_type="message/rfc822",
+        size=len(raw),
+        sha256=sha256(raw),
+        action=Action.HELD,
+        reason=reason,
+    )
+
+
 def sanitise(
     raw: bytes, policy: SanitisePolicy, *, quarantine_id: str | None = None
 ) -> SanitiseResult:
@@ -324,14 +337,8 @@ def sanitise(
         # The parser or the walk gave up: fail closed, the whole message is held back.
         state.defects.append(f"message could not be parsed ({type(exc).__name__})")
         state.outcome.records.append(
-            ObjectRecord(
-                path="message",
-                declared_type=None,
-                true_type="message/rfc822",
-                size=len(raw),
-                sha256=sha256(raw),
-                action=Action.HELD,
-                reason=f"malformed message could not be parsed ({type(exc).__name__})",
+            _whole_message_held(
+                raw, f"malformed message could not be parsed ({type(exc).__name__})"
             )
         )
         src = None
@@ -500,15 +507,7 @@ def held_result(
     """The message held back with a notice when it could not be sanitised at all (the
     converter ran out of time or died): only its headers are read, and those safely."""
     state = _State(policy)
-    record = ObjectRecord(
-        path="message",
-        declared_type=None,
-        true_type="message/rfc822",
-        size=len(raw),
-        sha256=sha256(raw),
-        action=Action.HELD,
-        reason=reason,
-    )
+    record = _whole_message_held(raw, reason)
     state.outcome.records.append(record)
     try:
         src: Message | None = BytesParser(policy=email.policy.compat32).parsebytes(
