@@ -108,7 +108,10 @@ def pending(config: TransferConfig, now: float | None = None) -> list[Path]:
         rel = PurePosixPath(path.relative_to(config.inbox).as_posix())
         if _hidden_or_partial(rel) or path.is_symlink() or not path.is_file():
             continue
-        mtime = path.stat().st_mtime
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            continue  # taken away between the listing and now
         if moment - mtime >= config.settle_seconds:
             ready.append((mtime, path))
     return [p for _, p in sorted(ready)]
@@ -183,9 +186,19 @@ def _notice(
     return "\n".join(lines)
 
 
+def _upload_identity(path: Path) -> tuple[int, int, int]:
+    """(inode, size, mtime in ns): changes when the file is rewritten or replaced."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (0, -1, 0)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> FileResult:
     """Steps 1-5 of the module's docstring for one inbox file."""
     rel = path.relative_to(config.inbox).as_posix()
+    upload = _upload_identity(path)
     raw = path.read_bytes()
     record = quarantine.store(raw, config.source, [rel])  # durable before anything else
     if record.status == "delivered":
@@ -218,6 +231,10 @@ def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> 
         )
         objects = tuple(outcome.records)
         deliver = [] if outcome.held else outcome.deliver
+    if _upload_identity(path) != upload:
+        # Still being written (an uploader that paused longer than the settle time):
+        # nothing reaches the outbox; the next pass takes the finished file.
+        raise TransferError(f"{rel} changed while it was read; left for the next pass")
     held = any(o.action is Action.HELD for o in objects)
     removed = any(o.action is Action.REMOVED for o in objects)
     status: Status = "held" if held else ("transferred" if deliver else "removed")
@@ -242,7 +259,10 @@ def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> 
     )
     quarantine.record_result(record, result, rel)
     quarantine.mark_delivered(record.id)
-    path.unlink(missing_ok=True)  # last: a crash before this repeats the pass, losing nothing
+    # Last: a crash before this repeats the pass, losing nothing. A file rewritten since it
+    # was read stays: its new content is a new upload for the next pass.
+    if _upload_identity(path) == upload:
+        path.unlink(missing_ok=True)
     return FileResult(
         name=rel, id=record.id, status=status, outputs=outputs, notice=notice_rel, objects=objects
     )

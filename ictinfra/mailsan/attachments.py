@@ -443,7 +443,9 @@ def _image_pdf(pages: list[_Page]) -> bytes:
         )
         pdf.pages.append(pikepdf.Page(page))
     out = io.BytesIO()
-    pdf.save(out)
+    # The file ID from the content, not from the clock: the same original always gives the
+    # same bytes, so a pass repeated after a crash recognises what it already delivered.
+    pdf.save(out, deterministic_id=True)
     return out.getvalue()
 
 

@@ -178,6 +178,31 @@ def test_the_same_file_again_is_not_transferred_twice(config: TransferConfig, ke
     assert not (config.inbox / "a.pdf").exists()
 
 
+def test_a_file_still_being_written_is_not_transferred_half(
+    config: TransferConfig, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tr = _transfer(config, key)
+    path = _drop(config, "notes.txt", b"first half ")
+    real = transfer.process
+
+    def uploader_goes_on(data: bytes, **kwargs: object) -> object:
+        with path.open("ab") as fh:  # the uploader writes more while we sanitise
+            fh.write(b"second half")
+        return real(data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transfer, "process", uploader_goes_on)
+    results, failures = tr.run_once()
+    assert results == []
+    assert failures
+    assert "changed while it was read" in failures[0]
+    assert _outbox(config) == {}
+    assert path.read_bytes() == b"first half second half"
+    monkeypatch.setattr(transfer, "process", real)
+    results, failures = tr.run_once()
+    assert (failures, [r.status for r in results]) == ([], ["transferred"])
+    assert _outbox(config) == {"notes.txt": b"first half second half"}
+
+
 def test_a_different_file_of_the_same_name_does_not_overwrite(
     config: TransferConfig, key: str
 ) -> None:
@@ -246,7 +271,8 @@ def test_the_service_killed_mid_run_loses_nothing(config: TransferConfig, key: s
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         left = sum(1 for _ in config.inbox.rglob("*.pdf"))
-        assert left < len(batch), "the service did not start within 120 s"
+        started = left < len(batch) or len(_outbox(config)) > before
+        assert started, "the service did not start within 120 s"
         if left > 0:
             interrupted = True
             break

@@ -7,6 +7,7 @@ import email.policy
 import random
 import subprocess
 import sys
+import time
 from email.parser import BytesParser
 from pathlib import Path
 
@@ -376,3 +377,25 @@ def test_text_under_a_name_that_programs_interpret_is_delivered_as_txt(name: str
 def test_plain_text_names_are_kept() -> None:
     got, _, _ = _text_attachment(b"just notes\n", "notes.txt")
     assert got == "notes.txt"
+
+
+def test_an_image_only_pdf_is_the_same_bytes_in_another_process_later() -> None:
+    # A pass repeated after a crash (file transfer, milter retry) must produce what the
+    # first produced, or it cannot recognise what it already delivered.
+    code = (
+        "import hashlib, sys; from tests.mailsan import compose;"
+        "from ictinfra.mailsan.attachments import Budget, process;"
+        "from ictinfra.mailsan.policy import DEFAULT_POLICY as P;"
+        "out = process(compose.pdf_with_javascript(), path='a.pdf', declared=None, policy=P,"
+        " budget=Budget(members=10, expanded=10**8));"
+        "print(hashlib.sha256(out.deliver[0].data).hexdigest())"
+    )
+    digests = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        digests.append(done.stdout.strip())
+        time.sleep(1.1)  # a clock-derived file ID would differ now
+    assert len(digests[0]) == 64
+    assert digests[0] == digests[1]
