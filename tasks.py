@@ -57,13 +57,13 @@ def plan(
     c: Context, inventory: str | None = None, out: str | None = None, jobs: int | None = None
 ) -> None:
     """The main job: validate, render and check every artifact, write the report; no device."""
-    from ictinfra.inventory import InventoryError
-    from ictinfra.plan import PlanError, StepCrashError, run_plan
+    from ictinfra.inventory.errors import IctinfraError
+    from ictinfra.plan import run_plan
 
     target = Path(out).resolve() if out else DEFAULT_OUT
     try:
         result = run_plan(_inventory(inventory), target, jobs=jobs)
-    except (InventoryError, PlanError, StepCrashError) as exc:
+    except IctinfraError as exc:  # every layer's error: a message, not a traceback
         raise Exit(f"{exc}\nnothing written; {target} is unchanged", code=1) from exc
     print(f"plan: {len(result.artifacts)} artifacts in {result.out}")
     print(f"report: {result.out / 'report' / 'index.html'}")

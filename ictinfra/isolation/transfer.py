@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ictinfra.isolation.errors import IsolationError
 from ictinfra.mailsan.attachments import Budget, process
 from ictinfra.mailsan.policy import SanitisePolicy
-from ictinfra.mailsan.quarantine import Quarantine, load_key
+from ictinfra.mailsan.quarantine import Quarantine, take_key
 from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult, Verdict
 
 log = logging.getLogger("ictinfra.transfer")
@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(Path(args.config))
         if args.now:
             config = config.model_copy(update={"settle_seconds": 0.0})
-        transfer = Transfer(config, load_key(config.policy.quarantine_key))
+        transfer = Transfer(config, take_key(config.policy.quarantine_key))
     except Exception as exc:  # noqa: BLE001 - any start-up failure: one line, exit 1
         sys.stderr.write(f"transfer: {exc}\n")
         return 1

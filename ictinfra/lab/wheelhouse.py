@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -125,7 +126,13 @@ def build_wheelhouse(
     """The wheelhouse for the current source and lock, built only when missing."""
     name, version, _ = project(root)
     dist = name.replace("-", "_")
-    deps_key, src_key = dependencies_key(root, lock), source_key(root)
+    pyver = _python_version(python)
+    # Dependency wheels are built for one interpreter and machine (compiled ones carry its
+    # ABI): another Python or architecture must not reuse them.
+    deps_key = _digest(
+        dependencies_key(root, lock).encode(), pyver.encode(), platform.machine().encode()
+    )
+    src_key = source_key(root)
     key = _digest(deps_key.encode(), src_key.encode())
     tarball = cache / f"ictinfra-wheelhouse-{key}.tar"
     requirement = f"{name}=={version}"
@@ -155,7 +162,7 @@ def build_wheelhouse(
         tarball=tarball,
         requirement=requirement,
         wheels=len(wheels),
-        python=_python_version(python),
+        python=pyver,
     )
 
 

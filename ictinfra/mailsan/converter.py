@@ -15,6 +15,7 @@ work and are sanitised inline: the child's round trip would cost more than the w
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -57,12 +58,10 @@ class _Child:
         pid = self.proc.pid
         if pid is not None:
             office.kill_running(pid)
-            try:
+            # No such group (yet) when the child had not called setpgrp: then the child alone.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            except PermissionError:  # the group is not there (yet): the process alone
-                self.proc.kill()
+            self.proc.kill()  # the child itself in any case (a no-op once it is gone)
         self.proc.join(5)
         self.conn.close()
 

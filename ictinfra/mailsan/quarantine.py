@@ -99,6 +99,16 @@ def load_key(ref: SecretRef, environ: dict[str, str] | None = None) -> bytes:
     return key
 
 
+def take_key(ref: SecretRef) -> bytes:
+    """``load_key`` for a long-running service: the variable is then removed from this
+    process's environment, so the children that parse hostile attachments (converters,
+    LibreOffice) never inherit the key."""
+    key = load_key(ref)
+    if ref.env is not None:
+        os.environ.pop(ref.env, None)
+    return key
+
+
 def new_key() -> str:
     """A fresh key in the form ``load_key`` reads (for set-up and tests)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()

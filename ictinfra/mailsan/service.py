@@ -49,7 +49,7 @@ from ictinfra.mailsan import milter
 from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.errors import ReinjectionError
 from ictinfra.mailsan.policy import SanitisePolicy
-from ictinfra.mailsan.quarantine import Quarantine, load_key
+from ictinfra.mailsan.quarantine import Quarantine, take_key
 from ictinfra.mailsan.records import Verdict
 from ictinfra.mailsan.sanitise import sanitise
 from ictinfra.mailsan.text import decode_header_value
@@ -358,6 +358,6 @@ def serve_forever(config_path: Path) -> int:
     )
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
     config = FilterConfig.model_validate_json(config_path.read_bytes())
-    key = load_key(config.policy.quarantine_key)
+    key = take_key(config.policy.quarantine_key)
     os.umask(0o077)
     return Supervisor(config, key).run()

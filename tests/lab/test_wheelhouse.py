@@ -119,3 +119,18 @@ def test_parallel_builds_build_once(
         )
     assert len(set(houses)) == 1
     assert len(pip_calls) == 2  # dependencies once, ictinfra's wheel once
+
+
+def test_another_python_does_not_reuse_the_dependency_wheels(
+    project: Path, tmp_path: Path, pip_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    lock = project / "requirements" / "lock.txt"
+    first = wheelhouse.build_wheelhouse(project, cache, lock)
+    monkeypatch.setattr(wheelhouse, "_python_version", lambda _python: "3.99")
+    other = wheelhouse.build_wheelhouse(project, cache, lock)
+    assert other.key != first.key
+    assert other.python == "3.99"
+    # Dependencies resolved again for that interpreter; ictinfra's own pure-Python wheel
+    # (py3-none-any) is the same for every interpreter and is reused.
+    assert [("--no-deps" in c) for c in pip_calls] == [False, True, False]

@@ -265,3 +265,14 @@ def test_lost_records_are_rebuilt_from_the_segments(quarantine: Quarantine) -> N
         assert quarantine.original(ident) == raw
         assert quarantine.get(ident).envelope_to == (f"u{i}@y.example",)
     assert quarantine.rebuild_index() == []
+
+
+def test_a_service_takes_the_key_out_of_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ictinfra.inventory.model import SecretRef  # noqa: PLC0415
+    from ictinfra.mailsan.quarantine import take_key  # noqa: PLC0415
+
+    value = new_key()
+    monkeypatch.setenv("ICTINFRA_TEST_QKEY", value)
+    key = take_key(SecretRef(env="ICTINFRA_TEST_QKEY"))
+    assert len(key) == 32
+    assert "ICTINFRA_TEST_QKEY" not in os.environ  # children forked later cannot see it
