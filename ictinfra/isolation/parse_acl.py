@@ -75,17 +75,24 @@ def _ports_op(src: _Lines, n: int, words: list[str], j: int) -> tuple[list[Inter
     if j >= len(words) or words[j] not in {"eq", "range", "gt", "lt", "neq"}:
         return None, j
     op = words[j]
+    wanted = 2 if op == "range" else 1
+    if j + wanted >= len(words):
+        raise src.error(n, f"'{op}' without its port{'s' if wanted == 2 else ''}")
     if op == "range":
         lo, hi = _port(src, n, words[j + 1]), _port(src, n, words[j + 2])
+        if lo > hi:
+            raise src.error(n, f"empty port range {lo}-{hi}")
         return [(lo, hi)], j + 3
     value = _port(src, n, words[j + 1])
     if op == "eq":
         return [(value, value)], j + 2
+    if (op == "gt" and value == MAX_PORT) or (op == "lt" and value == 0):
+        raise src.error(n, f"'{op} {value}' matches no port")
     if op == "gt":
         return [(value + 1, MAX_PORT)], j + 2
     if op == "lt":
         return [(0, value - 1)], j + 2
-    return [(0, value - 1), (value + 1, MAX_PORT)], j + 2
+    return [p for p in ((0, value - 1), (value + 1, MAX_PORT)) if p[0] <= p[1]], j + 2
 
 
 def _rule_boxes(
@@ -104,10 +111,15 @@ _IOS_ENTRY = re.compile(r"^\s*(?:\d+\s+)?(permit|deny|evaluate|remark)\b\s*(.*)$
 def _ios_addr(
     src: _Lines, n: int, words: list[str], j: int, groups: dict[str, list[Interval]]
 ) -> tuple[list[Interval], int]:
+    if j >= len(words):
+        raise src.error(n, "an address is missing")
     if words[j] == "any":
         return [ANY], j + 1
     if words[j] == "host":
-        a = int(ipaddress.IPv4Address(words[j + 1]))
+        try:
+            a = int(ipaddress.IPv4Address(words[j + 1]))
+        except (ValueError, IndexError) as exc:
+            raise src.error(n, f"not a host address: {' '.join(words[j : j + 2])}") from exc
         return [(a, a)], j + 2
     if words[j] == "object-group":
         name = words[j + 1] if j + 1 < len(words) else ""
@@ -299,12 +311,15 @@ def _yamaha_addrs(src: _Lines, n: int, word: str) -> list[Interval]:
         try:
             if "-" in part:
                 lo, hi = part.split("-", 1)
-                out.append((int(ipaddress.IPv4Address(lo)), int(ipaddress.IPv4Address(hi))))
+                first, last = int(ipaddress.IPv4Address(lo)), int(ipaddress.IPv4Address(hi))
+                out.append((first, last))
             else:
                 net = ipaddress.IPv4Network(part, strict=True)
                 out.append((int(net.network_address), int(net.broadcast_address)))
         except ValueError as exc:
             raise src.error(n, f"not an address: '{part}'") from exc
+        if out[-1][0] > out[-1][1]:
+            raise src.error(n, f"empty address range: '{part}'")
     return merge(out)
 
 

@@ -18,6 +18,7 @@ from ictinfra.isolation.generate import NEC_NAMES, border_devices, render_acl, r
 from ictinfra.isolation.parse_acl import (
     NEC_MAX_NAME,
     YAMAHA_MAX_COMMAND,
+    parse_ios,
     parse_nec_ix,
     parse_yamaha,
 )
@@ -258,3 +259,22 @@ def test_long_lists_are_cut_into_filters_that_mean_the_same(
     assert all(len(s) <= 30 and len(d) <= 30 for s, d in static_narrow.values())
     assert all(len(s) <= 30 and len(d) <= 30 for s, d, _ in dynamic_narrow.values())
     assert check_text(minimal, ALPHA, "iga-rt-01", "rtx.cfg", narrow).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("permit tcp any any eq", "'eq' without its port"),
+        ("permit tcp host 10.0.0.300 any", "not a host address: host 10.0.0.300"),
+        ("permit tcp any any range 20 10", "empty port range 20-10"),
+        ("permit tcp any any lt 0", "'lt 0' matches no port"),
+        ("permit tcp any any gt 65535", "'gt 65535' matches no port"),
+        ("permit tcp", "an address is missing"),
+    ],
+)
+def test_a_malformed_ios_entry_is_refused_with_its_line(line: str, message: str) -> None:
+    # A hand-edited or deployed ACL is read back too (policy.verify): a broken entry is a
+    # clear error at its line, never a crash or a silently inverted interval.
+    text = f"ip access-list extended T\n {line}\n deny ip any any\n"
+    with pytest.raises(RulesetParseError, match=f"^r.cfg:2: {re.escape(message)}"):
+        parse_ios(text, "r.cfg")
