@@ -278,11 +278,15 @@ class MilterProtocol(asyncio.Protocol):
             msg.size += len(name) + len(value) + 4
             self._continue(cmd)
         elif cmd == BODY:
-            msg.body.append(data)
             msg.size += len(data)
+            # Past the limit the message is refused at its end (552): counted, not kept,
+            # so a flood of large bodies cannot fill the worker's memory meanwhile.
+            if msg.size <= self.max_message_bytes:
+                msg.body.append(data)
             self._continue(cmd)
         elif cmd == EOB:
-            if data:
+            msg.size += len(data)
+            if data and msg.size <= self.max_message_bytes:
                 msg.body.append(data)
             self.busy = asyncio.ensure_future(self._end_of_message(msg))
         elif cmd == ABORT:
