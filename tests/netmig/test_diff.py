@@ -9,6 +9,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,6 +205,15 @@ def test_hsrp_group_changes_push_onto_an_xe_sim() -> None:
     assert same("cisco_xe", cli.config_text(sim, sim.running), running)
 
 
+def _fresh_xe_sim(hostname: str) -> tuple[Any, SimDevice, str]:
+    """An IOS-XE simulator holding only its hostname, and its running config as text."""
+    cli = PLATFORMS["cisco_xe"]
+    sim = SimDevice(hostname="b", platform="cisco_xe", model="ISR 4331",
+                    running=ConfigTree.parse(cli.rules, f"hostname {hostname}\n"),
+                    username="u", password="p")  # fmt: skip
+    return cli, sim, cli.config_text(sim, sim.running)
+
+
 def test_public_routing_policy_pushes_onto_an_xe_sim() -> None:
     text = (Path(__file__).parent / "fixtures" / "public" / "batfish_as2border1.cfg").read_text(
         encoding="utf-8"
@@ -216,11 +226,7 @@ def test_public_routing_policy_pushes_onto_an_xe_sim() -> None:
         interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
         waivers=tuple(f"re:^{re.escape(a.text)}$" for a in blocked.blocking),
     )
-    cli = PLATFORMS["cisco_xe"]
-    sim = SimDevice(hostname="b", platform="cisco_xe", model="ISR 4331",
-                    running=ConfigTree.parse(cli.rules, "hostname as2border1\n"),
-                    username="u", password="p")  # fmt: skip
-    running = cli.config_text(sim, sim.running)
+    cli, sim, running = _fresh_xe_sim("as2border1")
     d = diff("cisco_xe", running, t.config)
     assert "route-map as2_to_as1 permit 2" in d.remediation
     assert not cli.push_offline(sim, list(d.remediation))
@@ -240,11 +246,7 @@ def test_translated_bgp_pushes_onto_an_xe_sim_and_rolls_back() -> None:
         interface_map={"Ethernet0/0": "GigabitEthernet0/0/0"},
         waivers=("re:.",),
     )
-    cli = PLATFORMS["cisco_xe"]
-    sim = SimDevice(hostname="b", platform="cisco_xe", model="ISR 4331",
-                    running=ConfigTree.parse(cli.rules, "hostname as2border1\n"),
-                    username="u", password="p")  # fmt: skip
-    running = cli.config_text(sim, sim.running)
+    cli, sim, running = _fresh_xe_sim("as2border1")
     d = diff("cisco_xe", running, t.config)
     assert "router bgp 2" in d.remediation
     assert not cli.push_offline(sim, list(d.remediation))

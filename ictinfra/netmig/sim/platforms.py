@@ -61,6 +61,18 @@ def _highest(addresses: list[ipaddress.IPv4Interface | None]) -> str | None:
     return str(max(found)) if found else None
 
 
+def _ospf_router_id(tree: ConfigTree, section: str) -> tuple[bool, str | None]:
+    """(whether an OSPF process section exists, its configured ``router-id`` if any)."""
+    sections = tree.sections(section)
+    if not sections:
+        return False, None
+    for child in sections[0].children:
+        m = re.match(r"^router-id (\S+)$", child.text)
+        if m:
+            return True, m.group(1)
+    return True, None
+
+
 DEAD_TIME = "00:00:35"
 
 
@@ -554,13 +566,9 @@ class CiscoIos(SimPlatform):
         return out
 
     def router_id(self, tree: ConfigTree) -> str | None:
-        sections = tree.sections(r"^router ospf \d+")
-        if not sections:
-            return None
-        for child in sections[0].children:
-            m = re.match(r"^router-id (\S+)$", child.text)
-            if m:
-                return m.group(1)
+        runs, configured = _ospf_router_id(tree, r"^router ospf \d+")
+        if not runs or configured:
+            return configured
         l3 = self.l3_interfaces(tree)
         loops = [i.address for n, i in l3.items() if n.startswith("Loopback") and i.up]
         return _highest(loops) or _highest([i.address for i in l3.values() if i.up])
@@ -1092,13 +1100,9 @@ class NecIx(SimPlatform):
         return out
 
     def router_id(self, tree: ConfigTree) -> str | None:
-        sections = tree.sections(r"^ip router ospf \d+")
-        if not sections:
-            return None
-        for child in sections[0].children:
-            m = re.match(r"^router-id (\S+)$", child.text)
-            if m:
-                return m.group(1)
+        runs, configured = _ospf_router_id(tree, r"^ip router ospf \d+")
+        if not runs or configured:
+            return configured
         return _highest([i.address for i in self.l3_interfaces(tree).values() if i.up])
 
     def routes(self, tree: ConfigTree) -> list[Route]:
