@@ -11,6 +11,10 @@ a 4xx would only make the sending MTA retry until it bounces.
 
 Plain-text messages (no attachment, no HTML, below ``INLINE_BYTES``) do bounded, linear
 work and are sanitised inline: the child's round trip would cost more than the work.
+
+``run_file`` does the same for one file that is not a message (the sanitising file
+transfer, ``ictinfra.isolation.transfer``): ``attachments.process`` in the same children
+under the same limit; past it, or when the child dies, the file is held.
 """
 
 from __future__ import annotations
@@ -22,15 +26,32 @@ import multiprocessing.connection
 import os
 import signal
 import threading
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from typing import TypeVar
 
 from ictinfra.mailsan import office
+from ictinfra.mailsan.attachments import Budget, Outcome, process
 from ictinfra.mailsan.policy import SanitisePolicy
-from ictinfra.mailsan.records import SanitiseResult
+from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult, sha256
 from ictinfra.mailsan.sanitise import held_result, plain_text_only, sanitise
 
 log = logging.getLogger("ictinfra.mailsan.converter")
 INLINE_BYTES = 256 * 1024
+_T = TypeVar("_T", SanitiseResult, Outcome)
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One file, not a message, for ``attachments.process`` in the child."""
+
+    data: bytes
+    name: str
+
+
+def _process_file(job: FileJob, policy: SanitisePolicy) -> Outcome:
+    budget = Budget(members=policy.archive_max_members, expanded=policy.archive_max_expanded_bytes)
+    return process(job.data, path=job.name, declared=None, policy=policy, budget=budget)
 
 
 def _child(conn: multiprocessing.connection.Connection, policy: SanitisePolicy) -> None:
@@ -39,9 +60,13 @@ def _child(conn: multiprocessing.connection.Connection, policy: SanitisePolicy) 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
-            raw, ident = conn.recv()
+            job = conn.recv()
         except (EOFError, OSError):
             return
+        if isinstance(job, FileJob):
+            conn.send(_process_file(job, policy))
+            continue
+        raw, ident = job
         conn.send(sanitise(raw, policy, quarantine_id=ident))
 
 
@@ -88,27 +113,53 @@ class Converters:
     def run(self, raw: bytes, ident: str) -> SanitiseResult:
         if self.inline(raw):
             return sanitise(raw, self.policy, quarantine_id=ident)
+        result, reason = self._convert((raw, ident), SanitiseResult, f"message {ident}")
+        if result is not None:
+            return result
+        return held_result(raw, self.policy, quarantine_id=ident, reason=reason)
+
+    def run_file(self, data: bytes, name: str) -> Outcome:
+        """``attachments.process`` on one file (``name``: its file name) in a child under
+        the time limit. Past it, or when the child dies, the file is held: one HELD record,
+        nothing to deliver (the caller has the original). Never raises for the content."""
+        result, reason = self._convert(FileJob(data, name), Outcome, f"file {name!r}")
+        if result is not None:
+            return result
+        # The content was not inspected: its type is not claimed.
+        held = ObjectRecord(
+            path=name,
+            declared_type=None,
+            true_type="application/octet-stream",
+            size=len(data),
+            sha256=sha256(data),
+            action=Action.HELD,
+            reason=reason,
+        )
+        return Outcome(records=[held])
+
+    def _convert(self, job: object, expected: type[_T], label: str) -> tuple[_T | None, str]:
+        """(answer, "") or (None, why); a child that failed is killed and replaced."""
         with self._cond:
             while not self._free:
                 self._cond.wait()
             child = self._free.pop()
         try:
-            result, reason = self._ask(child, raw, ident)
+            result, reason = self._ask(child, job, expected)
             if result is not None:
-                return result
-            log.warning("message %s: %s; holding it, replacing the converter", ident, reason)
+                return result, ""
+            log.warning("%s: %s; holding it, replacing the converter", label, reason)
             child.kill()
             self.killed += 1
             child = _Child(self._ctx, self.policy)
-            return held_result(raw, self.policy, quarantine_id=ident, reason=reason)
+            return None, reason
         finally:
             with self._cond:
                 self._free.append(child)
                 self._cond.notify()
 
-    def _ask(self, child: _Child, raw: bytes, ident: str) -> tuple[SanitiseResult | None, str]:
+    def _ask(self, child: _Child, job: object, expected: type[_T]) -> tuple[_T | None, str]:
         try:
-            child.conn.send((raw, ident))
+            child.conn.send(job)
             if not child.conn.poll(self.time_limit):
                 return None, f"conversion took longer than {self.time_limit:g} s"
             result = child.conn.recv()
@@ -116,7 +167,7 @@ class Converters:
             return None, f"the converter died ({type(exc).__name__})"
         except Exception as exc:  # noqa: BLE001 - an unreadable answer is a converter failure
             return None, f"the converter failed ({type(exc).__name__})"
-        if not isinstance(result, SanitiseResult):
+        if not isinstance(result, expected):
             return None, f"the converter answered {type(result).__name__}"
         return result, ""
 
