@@ -3,8 +3,11 @@
 Files dropped into the inbox (internet side) go through the same code as mail
 attachments (``ictinfra.mailsan.attachments.process`` under the mail policy): by true type,
 documents rendered to image-only PDF, images re-encoded, archives opened within limits,
-executables and active content removed, encrypted content held. For each file, in this
-order:
+executables and active content removed, encrypted content held. The work on the content is
+done in the mail filter's converter children (``ictinfra.mailsan.converter``), never in
+this process: a file whose conversion takes longer than ``time_limit`` (a hostile PDF or
+Office file can take for ever) has its child killed and replaced, and is held like an
+encrypted one, and the service goes on with the next file. For each file, in this order:
 
 1. the original is stored in the encrypted quarantine and fsynced (id = hash of the
    source, the file's inbox path and its bytes: storing is idempotent);
@@ -43,10 +46,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ictinfra.isolation.errors import IsolationError
-from ictinfra.mailsan.attachments import Budget, process
+from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.policy import SanitisePolicy
 from ictinfra.mailsan.quarantine import Quarantine, take_key
 from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult, Verdict
+from ictinfra.mailsan.service import FilterConfig
 
 log = logging.getLogger("ictinfra.transfer")
 
@@ -54,6 +58,8 @@ NOTICE_SUFFIX = ".notice.txt"
 # Names an uploader uses while a file is still being written: never picked up.
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart")
 EX_TEMPFAIL = 75
+# The mail filter's per-message limit: one file may take as long as one message.
+DEFAULT_TIME_LIMIT: float = FilterConfig.model_fields["message_time_limit"].default
 
 
 class TransferError(IsolationError):
@@ -76,6 +82,8 @@ class TransferConfig(BaseModel):
     source: str = "internet-zone"
     # Failed files are retried, but not more often than this (a broken file must not spin).
     retry_seconds: float = Field(default=30.0, ge=0)
+    # Seconds one file's conversion may take; past it the file is held with a notice.
+    time_limit: float = Field(default=DEFAULT_TIME_LIMIT, gt=0, le=3600)
 
 
 Status = Literal["transferred", "removed", "held", "already-transferred"]
@@ -164,8 +172,8 @@ def _notice(
         f"ファイル / File: {rel}",
         f"隔離ID / Quarantine id: {ident}",
         (
-            "このファイルは暗号化されているため検査できず、保留されました。"
-            " / This file is encrypted and could not be inspected: it is held."
+            "このファイルは検査できなかったため保留されました(理由は下記)。"
+            " / This file could not be inspected (see below): it is held."
             if status == "held"
             else "このファイルの一部または全部は安全でないため除去されました。"
             " / Part or all of this file was removed as unsafe."
@@ -195,7 +203,9 @@ def _upload_identity(path: Path) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> FileResult:
+def process_file(
+    config: TransferConfig, quarantine: Quarantine, converters: Converters, path: Path
+) -> FileResult:
     """Steps 1-5 of the module's docstring for one inbox file."""
     rel = path.relative_to(config.inbox).as_posix()
     upload = _upload_identity(path)
@@ -220,15 +230,8 @@ def process_file(config: TransferConfig, quarantine: Quarantine, path: Path) -> 
         )
         deliver = []
     else:
-        outcome = process(
-            raw,
-            path=rel_path.name,
-            declared=None,
-            policy=policy,
-            budget=Budget(
-                members=policy.archive_max_members, expanded=policy.archive_max_expanded_bytes
-            ),
-        )
+        # In a converter child under the time limit: past it the file comes back held.
+        outcome = converters.run_file(raw, rel_path.name)
         objects = tuple(outcome.records)
         deliver = [] if outcome.held else outcome.deliver
     if _upload_identity(path) != upload:
@@ -305,6 +308,27 @@ class Transfer:
             log.warning("removed %s, left by a writer that was killed", stale)
         self.quarantine = Quarantine(config.quarantine_dir, key)
         self._failed: dict[Path, float] = {}
+        self._converters: Converters | None = None
+        self.stopping = False  # set by a signal: no further file is started
+
+    @property
+    def converters(self) -> Converters:
+        """The converter child, started when a first file needs it."""
+        if self._converters is None:
+            self._converters = Converters(self.config.policy, self.config.time_limit, count=1)
+        return self._converters
+
+    def close(self) -> None:
+        """Stop the converter child (and whatever it started)."""
+        if self._converters is not None:
+            self._converters.close()
+            self._converters = None
+
+    def __enter__(self) -> Transfer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def run_once(self, now: float | None = None) -> tuple[list[FileResult], list[str]]:
         """(results, failures) for every file ready now; failures stay in the inbox."""
@@ -312,11 +336,13 @@ class Transfer:
         failures: list[str] = []
         moment = time.time() if now is None else now
         for path in pending(self.config, moment):
+            if self.stopping:
+                break  # the rest waits in the inbox for the next start
             last = self._failed.get(path)
             if last is not None and moment - last < self.config.retry_seconds:
                 continue
             try:
-                result = process_file(self.config, self.quarantine, path)
+                result = process_file(self.config, self.quarantine, self.converters, path)
             except FileNotFoundError:
                 continue  # taken away meanwhile (another pass, the uploader): nothing to do
             except Exception as exc:  # one bad file never stops the others
@@ -330,16 +356,15 @@ class Transfer:
         return results, failures
 
     def serve(self) -> int:
-        stopping = False
-
         def stop(_signum: int, _frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
+            self.stopping = True
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("transfer %s -> %s", self.config.inbox, self.config.outbox)
-        while not stopping:  # a signal lets the current file finish
+        # A signal lets the current file finish (at most the time limit: the unit's stop
+        # timeout is longer, and only this process gets the SIGTERM, not the converter).
+        while not self.stopping:
             self.run_once()
             time.sleep(self.config.poll_seconds)
         return 0
@@ -376,9 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - any start-up failure: one line, exit 1
         sys.stderr.write(f"transfer: {exc}\n")
         return 1
-    if args.command == "serve":
-        return transfer.serve()
-    results, failures = transfer.run_once()
+    with transfer:
+        if args.command == "serve":
+            return transfer.serve()
+        results, failures = transfer.run_once()
     for result in results:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), ensure_ascii=False) + "\n")
     for failure in failures:

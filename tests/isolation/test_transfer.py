@@ -1,23 +1,31 @@
-"""The sanitising file transfer: real files through the mail sanitiser's code, the real
-encrypted quarantine, crashes at each step, and the command line."""
+"""The sanitising file transfer: real files through the mail sanitiser's code (in its
+converter children), the real encrypted quarantine, crashes at each step, a file that takes
+longer than the time limit, and the command line."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import magic
 import pytest
+import yaml
+from pydantic import ValidationError
 
 from ictinfra.isolation import transfer
 from ictinfra.isolation.transfer import Transfer, TransferConfig, TransferError, pending
+from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.policy import DEFAULT_POLICY
 from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from ictinfra.mailsan.service import FilterConfig
 from tests.mailsan import compose
 from tests.mailsan.safety import assert_image_only_pdf
 
@@ -44,8 +52,21 @@ def config(tmp_path: Path) -> TransferConfig:
     )
 
 
-def _transfer(config: TransferConfig, key: str) -> Transfer:
-    return Transfer(config, load_key(config.policy.quarantine_key, {KEY_ENV: key}))
+MakeTransfer = Callable[[TransferConfig, str], Transfer]
+
+
+@pytest.fixture
+def transfers() -> Iterator[MakeTransfer]:
+    """Make Transfer objects; their converter children are stopped after the test."""
+    made: list[Transfer] = []
+
+    def make(config: TransferConfig, key: str) -> Transfer:
+        made.append(Transfer(config, load_key(config.policy.quarantine_key, {KEY_ENV: key})))
+        return made[-1]
+
+    yield make
+    for tr in made:
+        tr.close()
 
 
 def _drop(config: TransferConfig, name: str, data: bytes) -> Path:
@@ -63,7 +84,9 @@ def _outbox(config: TransferConfig) -> dict[str, bytes]:
     }
 
 
-def test_each_kind_of_file_crosses_only_in_a_safe_form(config: TransferConfig, key: str) -> None:
+def test_each_kind_of_file_crosses_only_in_a_safe_form(
+    config: TransferConfig, key: str, transfers: MakeTransfer
+) -> None:
     files = {
         "report.pdf": compose.pdf_with_javascript(),
         "tools/setup.exe": ELF,
@@ -76,7 +99,7 @@ def test_each_kind_of_file_crosses_only_in_a_safe_form(config: TransferConfig, k
     }
     for name, data in files.items():
         _drop(config, name, data)
-    tr = _transfer(config, key)
+    tr = transfers(config, key)
     results, failures = tr.run_once()
     assert failures == []
     by_name = {r.name: r for r in results}
@@ -134,13 +157,17 @@ def test_nothing_is_picked_before_it_is_complete(config: TransferConfig) -> None
 
 @pytest.mark.parametrize("step", ["store", "sanitise", "outbox", "record", "mark"])
 def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
-    config: TransferConfig, key: str, step: str, monkeypatch: pytest.MonkeyPatch
+    config: TransferConfig,
+    key: str,
+    step: str,
+    monkeypatch: pytest.MonkeyPatch,
+    transfers: MakeTransfer,
 ) -> None:
     data = compose.pdf_with_javascript()
     _drop(config, "in/report.pdf", data)
     target = {
         "store": (Quarantine, "store"),
-        "sanitise": (transfer, "process"),
+        "sanitise": (Converters, "run_file"),
         "outbox": (transfer, "write_atomic"),
         "record": (Quarantine, "record_result"),
         "mark": (Quarantine, "mark_delivered"),
@@ -151,13 +178,13 @@ def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
 
     with monkeypatch.context() as patch:
         patch.setattr(*target, crash)
-        results, failures = _transfer(config, key).run_once()
+        results, failures = transfers(config, key).run_once()
     assert results == []
     assert len(failures) == 1
     assert step in failures[0]
     assert (config.inbox / "in" / "report.pdf").read_bytes() == data, "the file was lost"
     # The next pass (a restarted service) finishes the job exactly once.
-    results, failures = _transfer(config, key).run_once()
+    results, failures = transfers(config, key).run_once()
     assert failures == []
     assert [r.status for r in results] == ["transferred"]
     out = _outbox(config)
@@ -166,9 +193,11 @@ def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
     assert not (config.inbox / "in" / "report.pdf").exists()
 
 
-def test_the_same_file_again_is_not_transferred_twice(config: TransferConfig, key: str) -> None:
+def test_the_same_file_again_is_not_transferred_twice(
+    config: TransferConfig, key: str, transfers: MakeTransfer
+) -> None:
     data = compose.pdf_with_javascript()
-    tr = _transfer(config, key)
+    tr = transfers(config, key)
     _drop(config, "a.pdf", data)
     tr.run_once()
     _drop(config, "a.pdf", data)
@@ -179,34 +208,34 @@ def test_the_same_file_again_is_not_transferred_twice(config: TransferConfig, ke
 
 
 def test_a_file_still_being_written_is_not_transferred_half(
-    config: TransferConfig, key: str, monkeypatch: pytest.MonkeyPatch
+    config: TransferConfig, key: str, monkeypatch: pytest.MonkeyPatch, transfers: MakeTransfer
 ) -> None:
-    tr = _transfer(config, key)
+    tr = transfers(config, key)
     path = _drop(config, "notes.txt", b"first half ")
-    real = transfer.process
+    real = Converters.run_file
 
-    def uploader_goes_on(data: bytes, **kwargs: object) -> object:
+    def uploader_goes_on(self: Converters, data: bytes, name: str) -> object:
         with path.open("ab") as fh:  # the uploader writes more while we sanitise
             fh.write(b"second half")
-        return real(data, **kwargs)  # type: ignore[arg-type]
+        return real(self, data, name)
 
-    monkeypatch.setattr(transfer, "process", uploader_goes_on)
+    monkeypatch.setattr(Converters, "run_file", uploader_goes_on)
     results, failures = tr.run_once()
     assert results == []
     assert failures
     assert "changed while it was read" in failures[0]
     assert _outbox(config) == {}
     assert path.read_bytes() == b"first half second half"
-    monkeypatch.setattr(transfer, "process", real)
+    monkeypatch.setattr(Converters, "run_file", real)
     results, failures = tr.run_once()
     assert (failures, [r.status for r in results]) == ([], ["transferred"])
     assert _outbox(config) == {"notes.txt": b"first half second half"}
 
 
 def test_a_different_file_of_the_same_name_does_not_overwrite(
-    config: TransferConfig, key: str
+    config: TransferConfig, key: str, transfers: MakeTransfer
 ) -> None:
-    tr = _transfer(config, key)
+    tr = transfers(config, key)
     _drop(config, "note.txt", b"first version")
     first, _ = tr.run_once()
     _drop(config, "note.txt", b"second version")
@@ -218,19 +247,23 @@ def test_a_different_file_of_the_same_name_does_not_overwrite(
     assert first[0].id != second[0].id
 
 
-def test_an_oversize_file_is_removed_with_a_notice(config: TransferConfig, key: str) -> None:
+def test_an_oversize_file_is_removed_with_a_notice(
+    config: TransferConfig, key: str, transfers: MakeTransfer
+) -> None:
     small = config.model_copy(
         update={"policy": DEFAULT_POLICY.model_copy(update={"max_message_bytes": 1000})}
     )
     _drop(small, "big.txt", b"x" * 5000)
-    results, _ = _transfer(small, key).run_once()
+    results, _ = transfers(small, key).run_once()
     assert results[0].status == "removed"
     assert "larger than the limit" in _outbox(small)["big.txt.notice.txt"].decode()
 
 
-def test_missing_folders_and_a_missing_key_are_refused(config: TransferConfig, key: str) -> None:
+def test_missing_folders_and_a_missing_key_are_refused(
+    config: TransferConfig, key: str, transfers: MakeTransfer
+) -> None:
     with pytest.raises(TransferError, match="not a folder"):
-        _transfer(config.model_copy(update={"outbox": config.outbox / "nope"}), key)
+        transfers(config.model_copy(update={"outbox": config.outbox / "nope"}), key)
     path = config.inbox.parent / "transfer.json"
     path.write_text(config.model_dump_json())
     env = {k: v for k, v in os.environ.items() if k != KEY_ENV}
@@ -307,3 +340,85 @@ def test_a_killed_writers_temporary_is_swept_and_a_live_ones_kept(tmp_path: Path
     assert not stale.exists()
     assert live.exists()
     assert foreign.exists()
+
+
+@pytest.mark.parametrize("failure", ["time limit", "converter killed"])
+def test_a_file_the_converter_cannot_finish_is_held_and_the_next_goes_through(
+    config: TransferConfig, key: str, transfers: MakeTransfer, failure: str
+) -> None:
+    """A real slow PDF (about 12 s to render here alone) against a 4 s limit, or its
+    converter child killed mid-render: held with a notice, the next file still crosses."""
+    cfg = config.model_copy(update={"time_limit": 4.0 if failure == "time limit" else 600.0})
+    slow = compose.slow_pdf(150_000)
+    old = time.time() - 60
+    os.utime(_drop(cfg, "in/slow.pdf", slow), (old, old))  # oldest: taken first
+    _drop(cfg, "in/next.txt", b"after the slow one\n")
+    tr = transfers(cfg, key)
+    killer: threading.Timer | None = None
+    if failure == "converter killed":
+        before = {p.pid for p in multiprocessing.active_children()}
+        tr.converters  # noqa: B018 - starts the child, to learn its pid
+        (child,) = [p for p in multiprocessing.active_children() if p.pid not in before]
+        killer = threading.Timer(2.0, os.kill, (child.pid, signal.SIGKILL))
+        killer.start()
+    results, failures = tr.run_once()
+    if killer is not None:
+        killer.join()
+    assert failures == []
+    assert [r.name for r in results] == ["in/slow.pdf", "in/next.txt"]
+    held, following = results
+    assert (held.status, held.outputs, following.status) == ("held", (), "transferred")
+    (record,) = held.objects
+    assert record.action.value == "held"
+    expected = "longer than 4 s" if failure == "time limit" else "the converter died"
+    assert expected in record.reason
+    assert tr.converters.killed == 1
+    out = _outbox(cfg)
+    assert out == {
+        "in/slow.pdf.notice.txt": out.get("in/slow.pdf.notice.txt", b""),
+        "in/next.txt": b"after the slow one\n",
+    }
+    notice = out["in/slow.pdf.notice.txt"].decode()
+    assert held.id in notice
+    assert "held" in notice
+    assert record.reason in notice
+    assert not any(p.is_file() for p in cfg.inbox.rglob("*")), "inbox not emptied"
+    # The original is kept, exactly, with its audit record.
+    stored = tr.quarantine.get(held.id)
+    assert tr.quarantine.original(held.id) == slow
+    assert stored.status == "delivered"
+    assert [o.action.value for o in stored.objects] == ["held"]
+    audit = [json.loads(line) for line in (cfg.quarantine_dir / "audit.jsonl").open()]
+    assert any(
+        e["event"] == "object" and e["id"] == held.id and e["action"] == "held" for e in audit
+    )
+    # The same upload again leaves the inbox without a second conversion or notice.
+    _drop(cfg, "in/slow.pdf", slow)
+    again, failures = tr.run_once()
+    assert (failures, [r.status for r in again]) == ([], ["already-transferred"])
+    assert tr.converters.killed == 1
+    assert _outbox(cfg) == out
+    assert not (cfg.inbox / "in" / "slow.pdf").exists()
+
+
+def test_the_time_limit_defaults_to_the_mail_filters_everywhere() -> None:
+    roles = Path(__file__).resolve().parents[2] / "roles"
+
+    def read(path: str) -> dict[str, object]:
+        data = yaml.safe_load((roles / path).read_text(encoding="utf-8"))
+        assert isinstance(data, dict)
+        return data
+
+    spec = read("file_transfer/meta/argument_specs.yml")["argument_specs"]
+    option = spec["main"]["options"]["file_transfer_time_limit"]  # type: ignore[index]
+    mail = FilterConfig.model_fields["message_time_limit"].default
+    assert mail == read("mail_gateway/defaults/main.yml")["mail_gateway_message_time_limit"]
+    assert TransferConfig.model_fields["time_limit"].default == mail
+    assert read("file_transfer/defaults/main.yml")["file_transfer_time_limit"] == mail
+    assert option["default"] == mail
+    template = (roles / "file_transfer" / "templates" / "transfer.json.j2").read_text()
+    assert "'time_limit': file_transfer_time_limit" in template
+    base = {"inbox": "/i", "outbox": "/o", "quarantine_dir": "/q", "policy": DEFAULT_POLICY}
+    for bad in (0, -1, 3601):
+        with pytest.raises(ValidationError, match="time_limit"):
+            TransferConfig.model_validate({**base, "time_limit": bad})
