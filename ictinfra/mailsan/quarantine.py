@@ -25,6 +25,7 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import os
 import secrets
 import threading
@@ -43,6 +44,7 @@ from ictinfra.inventory.model import SecretRef
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult
 
+log = logging.getLogger("ictinfra.mailsan.quarantine")
 MAGIC = b"MSQ2"
 HEADER = 4 + 32 + 8  # magic, id, length of what follows
 SEGMENT_BYTES = 256 * 1024 * 1024
@@ -178,7 +180,12 @@ class _Ticket:
             self.done.set()
             callbacks, self.callbacks = self.callbacks, []
         for callback in callbacks:
-            callback()
+            # A waiter's wake-up may fail (its event loop closed meanwhile): that waiter is
+            # gone, but the sync thread must go on and release every other waiter.
+            try:
+                callback()
+            except Exception:
+                log.exception("group commit: a waiter's callback failed")
 
 
 class _GroupSync:
@@ -231,7 +238,10 @@ class _GroupSync:
                 ticket.error = errors.get(ticket.fd) or (
                     errors.get(str(ticket.folder)) if ticket.folder else None
                 )
-                ticket.finish()
+                try:
+                    ticket.finish()
+                except Exception:  # never leave the rest of the batch waiting
+                    log.exception("group commit: releasing a waiter failed")
 
 
 class _Segment:
