@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 
+from ictinfra.cloud.record import READS_ATTR
 from ictinfra.inventory.model import Component, Segment, System, Zone
 
 PREFIX = "ictinfra:cloud"
@@ -36,6 +37,9 @@ class Intent(pulumi.ComponentResource):
     def __init__(
         self, name: str, props: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Nothing reads a component's outputs back (the props are at hand): the offline
+        # recorder then makes no output placeholder per prop (see ``record._fast_sdk``).
+        self.__dict__[READS_ATTR] = frozenset()
         super().__init__(f"{PREFIX}:{self.kind}", name, dict(props), opts)
         self.props = dict(props)
 

@@ -60,10 +60,15 @@ class OfflineRun:
 
 
 def run_offline(
-    ref: StackRef, inv: Inventory, placement: Placement | None = None, *, teardown: bool = True
+    ref: StackRef,
+    inv: Inventory,
+    placement: Placement | None = None,
+    *,
+    teardown: bool = True,
+    fast: bool | None = None,
 ) -> OfflineRun:
     """Run the stack's program under the mocks with its own config and this inventory
-    (``teardown``: see ``record``)."""
+    (``teardown``, ``fast``: see ``record``)."""
     _, values, _ = stack_file_config(ref.folder, ref.stack)
     built: list[Built] = []
 
@@ -72,5 +77,7 @@ def run_offline(
         built.append(build(cfg, inventory=inv, placement=placement))
 
     config = {**values, SECRET_KEY: OFFLINE_PASSWORD}
-    plan = record(ref.project, ref.stack, program, config, (SECRET_KEY,), teardown=teardown)
+    plan = record(
+        ref.project, ref.stack, program, config, (SECRET_KEY,), teardown=teardown, fast=fast
+    )
     return OfflineRun(ref, plan, built[0].placement)

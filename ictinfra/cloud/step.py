@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +72,14 @@ class StackOutcome:
         return 0 if self.placement is None else len(self.placement.assignment)
 
 
-def plan_stack(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
-    """One stack: record it under the mocks, evaluate the policies, serialise both files."""
+def plan_stack(
+    ref: StackRef, inv: Inventory, *, teardown: bool = True, fast: bool | None = None
+) -> StackOutcome:
+    """One stack: record it under the mocks, evaluate the policies, serialise both files
+    (``teardown``, ``fast``: see ``record``)."""
     errs: tuple[str, ...] = ()
     try:
-        run = run_offline(ref, inv, teardown=teardown)
+        run = run_offline(ref, inv, teardown=teardown, fast=fast)
     except PlacementError as exc:
         errs = exc.problems
     except CloudError as exc:
@@ -105,21 +109,32 @@ def plan_stack(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> Stack
     )
 
 
-def default_jobs(stacks: int) -> int:
-    """Processes for the stacks: all at once where fork exists, else 1 (in this process).
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
 
-    All at once rather than one per CPU: the kernel then shares the CPUs between them, so
-    the small stacks finish early and the large ones take the CPUs, and the step ends when
-    the total work over the CPUs is done instead of when the last stack started late is.
+
+def default_jobs(stacks: int) -> int:
+    """Processes for the stacks: one per CPU, at most one per stack, where fork exists;
+    else 1 (in this process).
+
+    More processes than CPUs only made them share the CPUs, each holding its whole SDK
+    object graph in memory at once; with one per CPU the next stack starts when one ends.
     """
     if not fork_available():
         return 1
-    return max(1, stacks)
+    return max(1, min(stacks, cpus()))
 
 
-def _in_children(refs: Sequence[StackRef], inv: Inventory, jobs: int) -> list[StackOutcome]:
+def _in_children(
+    refs: Sequence[StackRef], inv: Inventory, jobs: int, *, fast: bool | None
+) -> list[StackOutcome]:
     work = [
-        (f"stack {ref.id}", functools.partial(plan_stack, ref, inv, teardown=False)) for ref in refs
+        (f"stack {ref.id}", functools.partial(plan_stack, ref, inv, teardown=False, fast=fast))
+        for ref in refs
     ]
     try:
         # Each child exits without tearing down the SDK's resource graph (see ``record``).
@@ -131,19 +146,28 @@ def _in_children(refs: Sequence[StackRef], inv: Inventory, jobs: int) -> list[St
 
 
 def plan_stacks(
-    refs: Sequence[StackRef], inv: Inventory, jobs: int | None = None
+    refs: Sequence[StackRef],
+    inv: Inventory,
+    jobs: int | None = None,
+    *,
+    fast: bool | None = None,
 ) -> list[StackOutcome]:
     """Every stack's outcome, in the order of ``refs``; up to ``jobs`` at once."""
     n = default_jobs(len(refs)) if jobs is None else jobs
     if n <= 1:
-        return [plan_stack(ref, inv) for ref in refs]
-    return _in_children(refs, inv, n)
+        return [plan_stack(ref, inv, fast=fast) for ref in refs]
+    return _in_children(refs, inv, n, fast=fast)
 
 
 def cloud_step(
-    inv: Inventory, stacks_dir: Path = STACKS_DIR, jobs: int | None = None
+    inv: Inventory,
+    stacks_dir: Path = STACKS_DIR,
+    jobs: int | None = None,
+    *,
+    fast: bool | None = None,
 ) -> StepOutput:
-    """Plan files, placement files, the report section; problems fail the plan."""
+    """Plan files, placement files, the report section; problems fail the plan
+    (``fast``: see ``record``; the bench compares both paths)."""
     from ictinfra.plan import StepOutput  # noqa: PLC0415  (ictinfra.plan imports this module)
 
     try:
@@ -154,7 +178,7 @@ def cloud_step(
     rows = []
     problems: list[str] = []
     placed: dict[str, list[str]] = {}
-    for out in plan_stacks(refs, inv, jobs):
+    for out in plan_stacks(refs, inv, jobs, fast=fast):
         if out.plan_json is not None and out.placement_json is not None:
             artifacts[f"stacks/{out.id}.plan.json"] = out.plan_json
             artifacts[f"stacks/{out.id}.placement.json"] = out.placement_json

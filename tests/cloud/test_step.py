@@ -138,8 +138,10 @@ def test_a_stack_that_crashes_or_dies_in_its_process_fails_the_step(
 ) -> None:
     from ictinfra.cloud import step  # noqa: PLC0415
 
-    def crash(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
-        del inv, teardown
+    def crash(
+        ref: StackRef, inv: Inventory, *, teardown: bool = True, fast: bool | None = None
+    ) -> StackOutcome:
+        del inv, teardown, fast
         raise RuntimeError(f"bug in {ref.id}")
 
     monkeypatch.setattr(step, "plan_stack", crash)  # the fork inherits the patch
@@ -149,10 +151,23 @@ def test_a_stack_that_crashes_or_dies_in_its_process_fails_the_step(
     ):
         cloud_step(minimal, jobs=2)
 
-    def die(ref: StackRef, inv: Inventory, *, teardown: bool = True) -> StackOutcome:
-        del ref, inv, teardown
+    def die(
+        ref: StackRef, inv: Inventory, *, teardown: bool = True, fast: bool | None = None
+    ) -> StackOutcome:
+        del ref, inv, teardown, fast
         os._exit(3)
 
     monkeypatch.setattr(step, "plan_stack", die)
     with pytest.raises(CloudError, match=r"died \(exit code 3\) before answering"):
         cloud_step(minimal, jobs=2)
+
+
+def test_stack_processes_are_capped_at_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ictinfra.cloud import step  # noqa: PLC0415
+
+    monkeypatch.setattr(step, "cpus", lambda: 2)
+    assert [step.default_jobs(n) for n in (0, 1, 2, 4, 9)] == [1, 1, 2, 2, 2]
+    monkeypatch.setattr(step, "cpus", lambda: 16)
+    assert step.default_jobs(4) == 4  # never more processes than stacks
+    monkeypatch.setattr(step, "fork_available", lambda: False)
+    assert step.default_jobs(4) == 1

@@ -17,6 +17,7 @@ import pulumi
 
 from ictinfra.cloud.config import StackConfig
 from ictinfra.cloud.estate import HostSpec
+from ictinfra.cloud.record import READS_ATTR
 from ictinfra.inventory.model import Segment, Server, System, Zone
 
 
@@ -101,12 +102,19 @@ def lean(
     values nothing here reads), which tripled a VM's cost under the mocks at 100x. The
     request the engine receives is the same (tested byte for byte against the generated
     constructor); the handle has outputs for its inputs, ``computed``, ``id`` and ``urn``.
+
+    The handle is also marked with ``computed`` as the only outputs the program reads, so
+    that the offline recorder's fast path (``record._fast_sdk``) makes and resolves only
+    those (with ``id`` and ``urn``). Reading another one gives None there instead of an
+    Output: tests/cloud record every stack both ways and compare the bytes, which catches
+    a program that starts reading one.
     """
     package = importlib.import_module(cls.__module__.split(".", 1)[0] + "._utilities")
     for key in computed:
         if pulumi.get(args, key) is None:
             pulumi.set(args, key, None)  # an output placeholder; None is never sent
     res = cls.__new__(cls)
+    res.__dict__[READS_ATTR] = frozenset(computed)
     # ``args`` is an input type, not a Mapping: the SDK translates it by its metadata.
     props: Any = args
     pulumi.CustomResource.__init__(

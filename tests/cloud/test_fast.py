@@ -1,0 +1,126 @@
+"""The recorder's fast path (``record._fast_sdk`` and ``_InlineLoop``): the same plans as
+the plain SDK path, only under the SDK version it was checked against, and the SDK and the
+event loop are left as they were found."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+
+import pulumi
+import pulumi.log as sdk_log
+import pulumi.runtime.resource as sdk_resource
+import pulumi.runtime.rpc as sdk_rpc
+import pulumi_proxmoxve as proxmoxve
+import pytest
+
+from ictinfra.cloud import record as rec
+from ictinfra.cloud.backends import proxmox
+from ictinfra.cloud.backends.base import lean
+from ictinfra.cloud.errors import PlanRecordError
+from ictinfra.cloud.stacks import discover, run_offline
+from ictinfra.inventory import Inventory
+
+
+def test_the_fast_path_is_checked_against_the_installed_sdk() -> None:
+    """An SDK upgrade fails here first: re-run tests/cloud, then move FAST_SDK_VERSION."""
+    assert importlib.metadata.version("pulumi") == rec.FAST_SDK_VERSION
+    assert rec.fast_sdk_available()
+
+
+def test_another_sdk_version_takes_the_plain_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rec, "FAST_SDK_VERSION", "0.0.0")
+    assert not rec.fast_sdk_available()
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        rec, "_fast_sdk", lambda: pytest.fail("the fast path ran under another SDK version")
+    )
+
+    def program() -> None:
+        seen.append(sdk_rpc.transfer_properties is rec._SDK_TRANSFER)
+        pulumi.ComponentResource("test:index:Box", "box", {"a": 1})
+
+    plan = rec.record("p", "s", program, {})
+    assert seen == [True]
+    assert [r["inputs"] for r in plan.resources] == [{"a": 1}]
+
+
+@pytest.mark.parametrize("stack", ["vsphere-prod", "vsphere-staging", "proxmox-alternative"])
+def test_fast_and_plain_paths_record_the_same_bytes(stack: str, example: Inventory) -> None:
+    (ref,) = (r for r in discover() if r.id == stack)
+    fast = run_offline(ref, example, fast=True)
+    plain = run_offline(ref, example, fast=False)
+    assert fast.plan.to_json() == plain.plan.to_json()
+    assert len(fast.plan.resources) > 100
+
+
+def test_the_sdk_and_the_event_loop_are_left_as_found() -> None:
+    replaced = {
+        (sdk_resource, "create_urn"): sdk_resource.create_urn,
+        (sdk_resource, "_get_stack_trace"): sdk_resource._get_stack_trace,
+        (sdk_rpc, "transfer_properties"): sdk_rpc.transfer_properties,
+        (sdk_rpc, "resolve_outputs"): sdk_rpc.resolve_outputs,
+        (sdk_log, "debug"): sdk_log.debug,
+    }
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    inside: list[object] = []
+
+    def program() -> None:
+        inside.append(asyncio.get_event_loop())
+        inside.append(sdk_rpc.transfer_properties)
+        pulumi.ComponentResource("test:index:Box", "box", {})
+
+    def broken() -> None:
+        raise ValueError("x")
+
+    try:
+        rec.record("p", "s", program, {}, fast=True)
+        with pytest.raises(PlanRecordError, match="p/s failed under the mocks: x"):
+            rec.record("p", "s", broken, {}, fast=True)
+        assert isinstance(inside[0], rec._InlineLoop)  # the fast path really ran
+        assert inside[1] is not replaced[(sdk_rpc, "transfer_properties")]
+        for (module, name), original in replaced.items():
+            assert getattr(module, name) is original, name
+        assert asyncio.get_event_loop() is loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+def test_a_lean_handle_has_only_the_outputs_the_program_reads() -> None:
+    """Under the fast path the computed VM id resolves (HA names it); an input the program
+    never reads has no output on the handle (the SDK's getter gives None): a program that
+    starts reading one makes ``test_fast_and_plain_paths_record_the_same_bytes`` fail."""
+    handles: list[pulumi.CustomResource] = []
+
+    def program() -> None:
+        provider = proxmoxve.Provider("pve", endpoint="https://pve:8006/", insecure=True)
+        vm = lean(
+            proxmoxve.VmLegacy,
+            proxmox.VM_TYPE,
+            "vm",
+            proxmoxve.VmLegacyArgs(name="vm-1", node_name="node-1"),
+            pulumi.ResourceOptions(provider=provider),
+            computed=("vm_id",),
+        )
+        handles.append(vm)
+        pulumi.ComponentResource(
+            "test:index:Echo", "echo", {"ha": vm.vm_id.apply(lambda i: f"vm:{i}"), "id": vm.id}
+        )
+
+    plan = rec.record("p", "s", program, {}, fast=True)
+    (echo,) = plan.of_type("test:index:Echo")
+    assert echo["inputs"] == {"ha": f"vm:{rec.mock_number('vm')}", "id": "VmLegacy-vm"}
+    (vm,) = plan.of_type(proxmox.VM_TYPE)
+    assert vm["inputs"] == {"name": "vm-1", "nodeName": "node-1"}
+    assert handles[0].node_name is None  # type: ignore[attr-defined]
+    assert isinstance(handles[0].vm_id, pulumi.Output)  # type: ignore[attr-defined]
+
+
+def test_a_mock_value_that_would_wait_is_an_error() -> None:
+    async def waits() -> None:
+        await asyncio.sleep(0)
+
+    with pytest.raises(PlanRecordError, match="had to wait"):
+        rec._now(waits())
