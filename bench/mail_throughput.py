@@ -150,10 +150,11 @@ def _send_all(port: int, messages: list[bytes], senders: int) -> None:
         list(pool.map(send, [messages[i::senders] for i in range(senders)]))
 
 
-def _tree_cpu(root_pid: int) -> float:
+def _tree_cpu(root_pid: int) -> Counter[str]:
     """CPU seconds (user + system) of a process and all its descendants, including the
     children they have already reaped (cutime/cstime): Postfix's short-lived daemons and
-    replaced filter workers count too."""
+    replaced filter workers count too. Keyed 'converter' for the filter's converter
+    children (spawned interpreters), 'main' for everything else."""
     ticks = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
@@ -165,12 +166,42 @@ def _tree_cpu(root_pid: int) -> float:
         pid = int(stat.parent.name)
         parents[pid] = int(fields[1])
         used[pid] = sum(int(x) for x in fields[11:15]) / ticks
-    total, todo = 0.0, [root_pid]
+    total: Counter[str] = Counter()
+    todo = [root_pid]
     while todo:
         pid = todo.pop()
-        total += used.get(pid, 0.0)
+        try:
+            spawned = b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            spawned = False
+        total["converter" if spawned else "main"] += used.get(pid, 0.0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
     return total
+
+
+class _CpuMeter:
+    """CPU used by Postfix (its master's tree) and by the filter since construction."""
+
+    def __init__(self, master: int, filter_pids: list[int]) -> None:
+        self.master, self.filter_pids = master, filter_pids
+        self.before = self._now()
+
+    def _now(self) -> tuple[float, Counter[str]]:
+        filt: Counter[str] = Counter()
+        for pid in self.filter_pids:
+            filt.update(_tree_cpu(pid))
+        return _tree_cpu(self.master).total(), filt
+
+    def per_message(self, count: int) -> str:
+        postfix, filt = self._now()
+        filt.subtract(self.before[1])
+        text = f"CPU/msg: Postfix {(postfix - self.before[0]) / count * 1000:.1f} ms"
+        if self.filter_pids:
+            text += (
+                f", filter {filt.total() / count * 1000:.1f} ms"
+                f" (converters {filt['converter'] / count * 1000:.1f})"
+            )
+        return text
 
 
 def _check(condition: bool, what: object) -> None:  # noqa: FBT001
@@ -247,15 +278,11 @@ def run(
                 time.sleep(0.05)
             for path in lab.delivered():
                 path.unlink()
-        master = int((root / "postfix" / "spool" / "pid" / "master.pid").read_text().strip())
-        filter_pids = [p.pid for p in procs if p.pid] + (
-            [service.proc.pid] if service is not None and service.proc is not None else []
+        meter = _CpuMeter(
+            int((root / "postfix" / "spool" / "pid" / "master.pid").read_text().strip()),
+            [p.pid for p in procs if p.pid]
+            + ([service.proc.pid] if service is not None and service.proc is not None else []),
         )
-
-        def cpu() -> tuple[float, float]:
-            return _tree_cpu(master), sum(_tree_cpu(pid) for pid in filter_pids)
-
-        before = cpu()
         start = time.monotonic()
         _send_all(lab.smtp_port, messages, senders)
         while len(lab.delivered()) < count or lab.queued():
@@ -263,10 +290,7 @@ def run(
             if time.monotonic() - start > 1800:
                 raise SystemExit(f"{kind}: only {len(lab.delivered())} of {count} delivered")
         rate = count / (time.monotonic() - start)
-        after = cpu()
-        used = f"CPU/msg: Postfix {(after[0] - before[0]) / count * 1000:.1f} ms" + (
-            f", filter {(after[1] - before[1]) / count * 1000:.1f} ms" if filter_pids else ""
-        )
+        used = meter.per_message(count)
         verified = ""
         if service is not None:
             quarantine = Quarantine(root / "quarantine", base64.urlsafe_b64decode(key))

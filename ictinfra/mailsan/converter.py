@@ -38,6 +38,8 @@ from ictinfra.mailsan.sanitise import held_result, plain_text_only, sanitise
 
 log = logging.getLogger("ictinfra.mailsan.converter")
 INLINE_BYTES = 256 * 1024
+READY = "ready"  # the child's first message
+START_TIMEOUT = 120.0
 _T = TypeVar("_T", SanitiseResult, Outcome)
 
 
@@ -58,6 +60,7 @@ def _child(conn: multiprocessing.connection.Connection, policy: SanitisePolicy) 
     os.setpgrp()  # whatever else it starts dies with it (LibreOffice: office.kill_running)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send(READY)  # the sanitiser is imported: the worker may hand over work
     while True:
         try:
             job = conn.recv()
@@ -78,6 +81,24 @@ class _Child:
         )
         self.proc.start()
         child_conn.close()
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> str:
+        """Wait until the child has imported the sanitiser (its first message): "" once
+        ready, else why not. A spawned child takes about a second (more under load); a
+        worker that waits for it at start keeps that out of its first messages."""
+        if self.ready:
+            return ""
+        try:
+            if not self.conn.poll(timeout):
+                return f"the converter did not start within {timeout:g} s"
+            answer = self.conn.recv()
+        except (EOFError, OSError) as exc:
+            return f"the converter died while starting ({type(exc).__name__})"
+        if answer != READY:
+            return f"the converter started with {type(answer).__name__}"
+        self.ready = True
+        return ""
 
     def kill(self) -> None:
         pid = self.proc.pid
@@ -102,6 +123,9 @@ class Converters:
         # half-locked; a spawned child imports the sanitiser afresh (once per child).
         self._ctx = multiprocessing.get_context("spawn")
         self._free: list[_Child] = [_Child(self._ctx, policy) for _ in range(count)]
+        for child in self._free:  # started together, waited for in turn
+            if why := child.wait_ready(START_TIMEOUT):
+                log.warning("%s; its first job will wait for it or replace it", why)
         self._cond = threading.Condition()
         self.killed = 0
 
@@ -158,6 +182,8 @@ class Converters:
                 self._cond.notify()
 
     def _ask(self, child: _Child, job: object, expected: type[_T]) -> tuple[_T | None, str]:
+        if why := child.wait_ready(START_TIMEOUT):
+            return None, why
         try:
             child.conn.send(job)
             if not child.conn.poll(self.time_limit):

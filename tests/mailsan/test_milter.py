@@ -156,6 +156,8 @@ def test_garbage_closes_the_connection() -> None:
 def test_converter_time_limit_and_crash_hold_the_message() -> None:
     converters = Converters(DEFAULT_POLICY, time_limit=2, count=1)
     try:
+        # The constructor waited for the child's import: the first message does not pay it.
+        assert all(child.ready for child in converters._free)
         slow = compose.with_attachment(compose.slow_pdf(60_000), "slow.pdf", "application/pdf")
         started = time.monotonic()
         result = converters.run(slow, "id-slow")
@@ -165,6 +167,7 @@ def test_converter_time_limit_and_crash_hold_the_message() -> None:
         assert "longer than 2 s" in result.objects[0].reason
         assert_safe(result.message)
         assert converters.killed == 1
+        assert not converters._free[0].ready  # the replacement is waited for when first used
         # The replacement child works; a child killed mid-conversion holds that message.
         ok = converters.run(compose.with_attachment(compose.png(), "p.png"), "id-ok")
         assert ok.verdict is Verdict.DELIVER
