@@ -80,6 +80,37 @@ def _struct(message: Any) -> Any:
     return clean(json_format.MessageToDict(message, preserving_proto_field_name=True))
 
 
+def plain_value(value: struct_pb2.Value) -> Any:
+    """``clean`` of a wire value, read straight from the protobuf ``Value`` (one pass; the
+    generic ``MessageToDict`` walk was a tenth of a recording)."""
+    kind = value.WhichOneof("kind")
+    out: Any = None
+    if kind == "string_value":
+        out = "[unknown]" if value.string_value == _UNKNOWN else value.string_value
+    elif kind == "number_value":
+        number = value.number_value
+        out = int(number) if number.is_integer() else number
+    elif kind == "bool_value":
+        out = value.bool_value
+    elif kind == "struct_value":
+        out = plain_struct(value.struct_value)
+    elif kind == "list_value":
+        out = [plain_value(v) for v in value.list_value.values]
+    return out
+
+
+def plain_struct(message: struct_pb2.Struct) -> Any:
+    """``clean(MessageToDict(message))`` of a wire ``Struct`` (tested equal)."""
+    fields = message.fields
+    if _SIG_KEY in fields:
+        sig = fields[_SIG_KEY].string_value
+        if sig == _SECRET_SIG:
+            return MASK
+        if sig == _RESOURCE_SIG:
+            return {"$ref": fields["urn"].string_value if "urn" in fields else ""}
+    return {k: plain_value(v) for k, v in fields.items()}
+
+
 def _strip_id(ref: str) -> str:
     """A provider reference is ``urn::id``; keep the URN."""
     return ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref
@@ -174,7 +205,9 @@ class RecordingMonitor(mocks.MockMonitor):
 
     ``inline``: the monitor is called on the event loop's own thread (``_InlineLoop``), so
     it answers without ``_sync_await``; what it answers is what ``MockMonitor`` answers
-    (same mock calls, same serialisation, same bookkeeping).
+    (same mock calls, same serialisation, same bookkeeping), except that the mocks see a
+    resource's inputs as recorded (secrets masked, references by URN) instead of
+    deserialised a second time: ``OfflineMocks`` reads only whether a VM id was given.
     """
 
     def __init__(self, m: pulumi.runtime.Mocks, *, inline: bool = False) -> None:
@@ -215,7 +248,7 @@ class RecordingMonitor(mocks.MockMonitor):
             "parent": request.parent,
             "custom": request.custom,
             "provider": _strip_id(request.provider),
-            "inputs": _struct(request.object),
+            "inputs": plain_struct(request.object),
             "dependencies": sorted(set(request.dependencies)),
             "propertyDependencies": {
                 k: sorted(set(v.urns))
@@ -236,7 +269,7 @@ class RecordingMonitor(mocks.MockMonitor):
         args = mocks.MockResourceArgs(
             typ=request.type,
             name=request.name,
-            inputs=sdk_rpc.deserialize_properties(request.object),
+            inputs=entry["inputs"],
             provider=request.provider,
             resource_id=request.importId,
             custom=request.custom or False,
@@ -251,7 +284,7 @@ class RecordingMonitor(mocks.MockMonitor):
         if request.tok != "pulumi:pulumi:getResource":
             entry = {
                 "token": request.tok,
-                "args": _struct(request.args),
+                "args": plain_struct(request.args),
                 "provider": _strip_id(request.provider),
             }
             with self._lock:
@@ -372,23 +405,33 @@ def _transfer_read(res: Any, props: Any, custom: bool) -> Any:  # noqa: FBT001  
 
 
 def _resolve_read(
-    res: Any, serialized_props: struct_pb2.Struct, outputs: struct_pb2.Struct, *rest: Any, **kw: Any
+    res: Any,
+    serialized_props: struct_pb2.Struct,
+    outputs: struct_pb2.Struct,
+    deps: Any,
+    resolvers: dict[str, Any],
+    *rest: Any,
+    **kw: Any,
 ) -> Any:
     """Resolve a ``lean`` handle's outputs from only the inputs it has placeholders for.
 
     Outside a preview the SDK deserialises every input the engine sent back nothing for and
     translates it by type metadata, then drops all but the placeholders' values: for a VM
-    that was most of the resolution. The placeholders get the very same values.
+    that was most of the resolution. The placeholders get the very same values; a handle
+    without any (``id`` and ``urn`` are resolved apart) has nothing to resolve.
     """
-    reads = res.__dict__.get(READS_ATTR)
-    if reads is not None:
+    if res.__dict__.get(READS_ATTR) is not None:
+        if not resolvers:
+            return None
+        # The SDK looks a placeholder up by the engine's name, translated by type metadata
+        # when the resource was given typed Args, else as it is.
         names = sdk_types.resource_pulumi_to_py_names(type(res))
         kept = struct_pb2.Struct()
         for key, value in serialized_props.fields.items():
-            if (names.get(key) or key) in reads:
+            if key in resolvers or names.get(key) in resolvers:
                 kept.fields[key].CopyFrom(value)
         serialized_props = kept
-    return _SDK_RESOLVE(res, serialized_props, outputs, *rest, **kw)
+    return _SDK_RESOLVE(res, serialized_props, outputs, deps, resolvers, *rest, **kw)
 
 
 def _no_debug(*args: Any, **kwargs: Any) -> None:

@@ -124,3 +124,34 @@ def test_a_mock_value_that_would_wait_is_an_error() -> None:
 
     with pytest.raises(PlanRecordError, match="had to wait"):
         rec._now(waits())
+
+
+def test_plain_struct_reads_what_message_to_dict_and_clean_read() -> None:
+    from google.protobuf import json_format, struct_pb2  # noqa: PLC0415
+
+    st = struct_pb2.Struct()
+    st.update(
+        {
+            "name": "vm-1",
+            "count": 4.0,
+            "ratio": 2.5,
+            "on": True,
+            "off": False,
+            "none": None,
+            "unknown": rec._UNKNOWN,
+            "list": [1.0, "a", None, {"x": [2.0, 0.5]}, []],
+            "secret": {rec._SIG_KEY: rec._SECRET_SIG, "value": "hidden"},
+            "ref": {rec._SIG_KEY: rec._RESOURCE_SIG, "urn": "urn:pulumi:s::p::t::n", "id": "i"},
+            "bare_ref": {rec._SIG_KEY: rec._RESOURCE_SIG},
+            "other_sig": {rec._SIG_KEY: "something-else", "value": 3.0},
+            "nested": {"deep": {"deeper": {"token": {rec._SIG_KEY: rec._SECRET_SIG}}}},
+            "empty": {},
+        }
+    )
+    expected = rec.clean(json_format.MessageToDict(st, preserving_proto_field_name=True))
+    assert rec.plain_struct(st) == expected
+    assert expected["secret"] == rec.MASK
+    assert expected["ref"] == {"$ref": "urn:pulumi:s::p::t::n"}
+    assert expected["count"] == 4
+    assert type(rec.plain_struct(st)["count"]) is int
+    assert rec.plain_struct(st)["unknown"] == "[unknown]"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pulumi
+from pulumi import _types as sdk_types
 
 from ictinfra.cloud.config import StackConfig
 from ictinfra.cloud.estate import HostSpec
@@ -84,6 +85,19 @@ class Backend(ABC):
 R = TypeVar("R", bound=pulumi.CustomResource)
 
 
+def wire(value: object) -> Any:
+    """A provider input as the engine names it: typed ``...Args`` (nested too) become dicts
+    keyed by Pulumi names by the SDK's own metadata (``input_type_to_dict``, which drops
+    unset properties); Outputs and plain values stay as they are."""
+    if sdk_types.is_input_type(type(value)):
+        return {k: wire(v) for k, v in sdk_types.input_type_to_dict(value).items()}
+    if isinstance(value, list | tuple):
+        return [wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: wire(v) for k, v in value.items()}
+    return value
+
+
 def lean(
     cls: type[R],
     token: str,
@@ -103,6 +117,11 @@ def lean(
     request the engine receives is the same (tested byte for byte against the generated
     constructor); the handle has outputs for its inputs, ``computed``, ``id`` and ``urn``.
 
+    The inputs go to the SDK already in the engine's names (``wire``): the SDK then
+    serialises plain dicts instead of walking every nested Args type's annotations for
+    each value (a fifth of a VM's registration under the mocks). ``computed`` outputs are
+    also reachable by their Python names, as on a generated handle; ``args`` is not changed.
+
     The handle is also marked with ``computed`` as the only outputs the program reads, so
     that the offline recorder's fast path (``record._fast_sdk``) makes and resolves only
     those (with ``id`` and ``urn``). Reading another one gives None there instead of an
@@ -110,13 +129,12 @@ def lean(
     a program that starts reading one.
     """
     package = importlib.import_module(cls.__module__.split(".", 1)[0] + "._utilities")
+    names = sdk_types.input_type_py_to_pulumi_names(type(args))
+    props: dict[str, Any] = wire(args)
     for key in computed:
-        if pulumi.get(args, key) is None:
-            pulumi.set(args, key, None)  # an output placeholder; None is never sent
+        props.setdefault(names[key], None)  # an output placeholder; None is never sent
     res = cls.__new__(cls)
-    res.__dict__[READS_ATTR] = frozenset(computed)
-    # ``args`` is an input type, not a Mapping: the SDK translates it by its metadata.
-    props: Any = args
+    res.__dict__[READS_ATTR] = frozenset(names[key] for key in computed)
     pulumi.CustomResource.__init__(
         res,
         token,
@@ -124,6 +142,8 @@ def lean(
         props,
         pulumi.ResourceOptions.merge(package.get_resource_opts_defaults(), opts),
     )
+    for key in computed:
+        res.__dict__[key] = res.__dict__[names[key]]
     return res
 
 
