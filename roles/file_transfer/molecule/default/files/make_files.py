@@ -1,11 +1,14 @@
-"""Write the test files into a folder and print their sha256 (JSON): a PDF with JavaScript,
-an executable, a Word document with macros, an encrypted zip (PPAP). Run with the
-runtime's Python (pikepdf)."""
+"""Write the test files into a folder and print their sha256 (JSON): a PDF that takes far
+longer to render than the scenario's time limit (written first, so it is taken first), a
+PDF with JavaScript, an executable, a Word document with macros, an encrypted zip (PPAP).
+Run with the runtime's Python (pikepdf)."""
 
 import hashlib
 import io
 import json
+import os
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -19,6 +22,19 @@ pdf.Root.OpenAction = pdf.make_indirect(
 )
 buf = io.BytesIO()
 pdf.save(buf)
+
+# One page of 400,000 strokes: small to send, about 30 s to render on an idle core.
+slow = pikepdf.new()
+slow.add_blank_page(page_size=(600, 800))
+slow.pages[0].Contents = slow.make_stream(
+    b"0.5 w "
+    + b"".join(
+        b"%d %d m %d %d l S " % (i % 600, i % 797, (i * 7) % 600, (i * 13) % 800)
+        for i in range(400_000)
+    )
+)
+slow_buf = io.BytesIO()
+slow.save(slow_buf, compress_streams=True)
 
 
 def zipped(members, encrypted=False):
@@ -37,6 +53,7 @@ def zipped(members, encrypted=False):
 
 
 files = {
+    "slow.pdf": slow_buf.getvalue(),
     "report.pdf": buf.getvalue(),
     "setup.exe": Path("/bin/true").read_bytes(),
     "invoice.docm": zipped(
@@ -55,4 +72,7 @@ for name, data in files.items():
     # Uploaders write under a temporary name and rename: never half a file in the inbox.
     (folder / f"{name}.part").write_bytes(data)
     (folder / f"{name}.part").rename(folder / name)
+    if name == "slow.pdf":  # the oldest: the service takes it before the others
+        past = time.time() - 60
+        os.utime(folder / name, (past, past))
 print(json.dumps({name: hashlib.sha256(data).hexdigest() for name, data in files.items()}))
