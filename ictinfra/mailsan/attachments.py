@@ -18,7 +18,7 @@ import math
 import re
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import IO
@@ -428,6 +428,7 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
                 for key in ("/AA", "/Annots"):
                     if key in page.obj:
                         del page.obj[key]
+            scans = [_scan_picture(page, policy) for page in pdf.pages]
             cleaned = io.BytesIO()
             pdf.save(cleaned)
     except pikepdf.PdfError as exc:
@@ -443,7 +444,7 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
             text, _ = neutralise_links("\n\f\n".join(texts))
             result = Deliverable(filename=f"{name}.txt", mime="text/plain", data=text.encode())
             return result, "PDF converted to text" + stripped
-        rendered = [_page_jpeg(doc[i], policy.pdf_render_scale) for i in range(len(doc))]
+        rendered = _render(doc, scans, policy.pdf_render_scale)
     finally:
         doc.close()
     if not rendered:
@@ -451,6 +452,17 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
     filename = name if name.lower().endswith(".pdf") else f"{name}.pdf"
     result = Deliverable(filename=filename, mime="application/pdf", data=_image_pdf(rendered))
     return result, f"PDF rendered to an image-only PDF ({len(rendered)} pages){stripped}"
+
+
+def _render(doc: pdfium.PdfDocument, scans: list[_Scan | None], text_scale: float) -> list[_Page]:
+    """Every page as one JPEG: a scan's picture re-encoded, anything else rendered."""
+    if len(scans) != len(doc):  # the two parsers disagree: pdfium renders every page
+        scans = [None] * len(doc)
+    rendered = []
+    for index, scan in enumerate(scans):
+        fast = _scan_jpeg(scan) if scan is not None else None
+        rendered.append(fast or _page_jpeg(doc[index], text_scale))
+    return rendered
 
 
 # The lowest resolution a page is rendered at (72 DPI): a picture scanned coarser than
@@ -467,6 +479,115 @@ class _Page:
     pixel_height: int
     width: float  # points
     height: float
+    colour_space: str = "/DeviceRGB"
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """A page that is one JPEG picture exactly covering it, nothing else (what a scanner
+    writes): its still-encoded picture, pixel size, colour space and page size."""
+
+    jpeg: bytes
+    pixel_width: int
+    pixel_height: int
+    colour_space: str
+    width: float
+    height: float
+
+
+_SCAN_COLOUR = {"/DeviceRGB": "RGB", "/DeviceGray": "L"}
+_SCAN_SPARE_KEYS = {"/Type", "/Subtype", "/Width", "/Height", "/ColorSpace", "/BitsPerComponent"}
+_SCAN_SPARE_KEYS |= {"/Filter", "/Length", "/Name", "/Interpolate", "/Intent", "/Metadata"}
+
+
+def _numbers(values: Iterable[object]) -> list[float] | None:
+    try:
+        return [float(v) for v in values]  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _scan_picture(  # noqa: PLR0911, PLR0912 - one check per way a page can differ from a scan
+    page: pikepdf.Page, policy: SanitisePolicy
+) -> _Scan | None:
+    """The page as a ``_Scan`` when it is nothing but one 8-bit RGB or grey DCT picture
+    drawn over the whole page, upright and unmasked, at most at the text resolution (or
+    None: pdfium renders it). Such a page looks exactly like its picture, so decoding
+    and re-encoding the picture (Pillow, as for attached images) gives the rendering at
+    the picture's own resolution at a quarter of pdfium's cost."""
+    try:
+        obj = page.obj
+        if obj.get("/Rotate", 0) != 0 or "/UserUnit" in obj:
+            return None
+        box = _numbers(obj.MediaBox)
+        if box is None or len(box) != 4 or box[0] != 0 or box[1] != 0:
+            return None
+        if "/CropBox" in obj and _numbers(obj.CropBox) != box:
+            return None
+        width, height = box[2], box[3]
+        ops = []
+        for instruction in pikepdf.parse_content_stream(page):
+            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+                return None  # an inline image
+            if str(instruction.operator) not in ("q", "Q"):
+                ops.append((str(instruction.operator), list(instruction.operands)))
+        if len(ops) != 2 or ops[0][0] != "cm" or ops[1][0] != "Do":
+            return None
+        if _numbers(ops[0][1]) != [width, 0, 0, height, 0, 0]:
+            return None
+        image = obj.Resources.XObject[str(ops[1][1][0])]
+        if not isinstance(image, pikepdf.Stream) or set(image.keys()) - _SCAN_SPARE_KEYS:
+            return None  # a mask, decode array, colour transform... : pdfium's job
+        colour = str(image.get("/ColorSpace"))
+        filters = image.get("/Filter")
+        if (
+            image.get("/Subtype") != pikepdf.Name.Image
+            or colour not in _SCAN_COLOUR
+            or image.get("/BitsPerComponent") != 8
+            or filters not in (pikepdf.Name.DCTDecode, pikepdf.Array([pikepdf.Name.DCTDecode]))
+        ):
+            return None
+        pixels_w, pixels_h = int(image.Width), int(image.Height)
+        if pixels_w * pixels_h > policy.max_image_pixels or width <= 0 or height <= 0:
+            return None
+        if max(pixels_w / width, pixels_h / height) > policy.pdf_render_scale:
+            return None  # finer than the text resolution: pdfium scales it down
+        return _Scan(bytes(image.read_raw_bytes()), pixels_w, pixels_h, colour, width, height)
+    except (pikepdf.PdfError, AttributeError, KeyError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _scan_jpeg(scan: _Scan) -> _Page | None:
+    """The scanned picture decoded and re-encoded (nothing of the original bytes is
+    delivered), at least at 72 DPI; None when it is not the JPEG its dictionary says."""
+    buffer = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(scan.jpeg), formats=["JPEG"]) as picture:
+            if picture.size != (scan.pixel_width, scan.pixel_height):
+                return None
+            if picture.mode != _SCAN_COLOUR[scan.colour_space]:
+                return None
+            picture.load()
+            decoded: Image.Image = picture
+            if min(scan.pixel_width / scan.width, scan.pixel_height / scan.height) < (
+                MIN_RENDER_SCALE
+            ):  # as pdfium would: up to 72 DPI
+                size = (
+                    math.ceil(scan.width * MIN_RENDER_SCALE),
+                    math.ceil(scan.height * MIN_RENDER_SCALE),
+                )
+                decoded = picture.resize(size, Image.Resampling.BILINEAR)
+            decoded.save(buffer, format="JPEG", quality=80)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return _Page(
+        buffer.getvalue(),
+        decoded.width,
+        decoded.height,
+        scan.width,
+        scan.height,
+        "/DeviceGray" if decoded.mode == "L" else "/DeviceRGB",
+    )
 
 
 def render_scale(page: pdfium.PdfPage, text_scale: float) -> float:
@@ -535,7 +656,7 @@ def _image_pdf(pages: list[_Page]) -> bytes:
         )
         objects.append(
             f"<< /Type /XObject /Subtype /Image /Width {page.pixel_width}"
-            f" /Height {page.pixel_height} /ColorSpace /DeviceRGB /BitsPerComponent 8"
+            f" /Height {page.pixel_height} /ColorSpace {page.colour_space} /BitsPerComponent 8"
             f" /Filter /DCTDecode /Length {len(page.jpeg)} >>\nstream\n".encode()
             + page.jpeg
             + b"\nendstream"

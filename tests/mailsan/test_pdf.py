@@ -11,9 +11,16 @@ from collections.abc import Callable
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from ictinfra.mailsan import DEFAULT_POLICY
-from ictinfra.mailsan.attachments import Budget, process, render_scale
+from ictinfra.mailsan.attachments import (
+    Budget,
+    _scan_jpeg,
+    _scan_picture,
+    process,
+    render_scale,
+)
 from ictinfra.mailsan.records import Action
 from ictinfra.mailsan.sanitise import sanitise
 from tests.mailsan import compose
@@ -281,3 +288,131 @@ def test_image_only_pdf_is_readable_by_pdfium_with_the_page_sizes_kept() -> None
         assert image.getextrema()[0] < 128  # the text was drawn (dark pixels)
     finally:
         doc.close()
+
+
+# --- scanned pages: the picture re-encoded instead of rendered -----------------------
+
+
+def _scan_pdf(mode: str = "RGB", size: tuple[int, int] = (300, 420), dpi: float = 72) -> bytes:
+    """What a scanner writes: one JPEG per page, covering it (Pillow's PDF writer)."""
+    picture = Image.new(mode, size, "white")
+    draw = ImageDraw.Draw(picture)
+    for y in range(10, size[1] - 10, 14):
+        draw.text((10, y), f"Scanned line {y}: 2026-0042 total 1,234", fill="black")
+    if mode == "RGB":
+        draw.rectangle((200, 10, 260, 60), fill=(200, 20, 20))  # a red seal
+    out = io.BytesIO()
+    picture.save(out, format="PDF", resolution=dpi)
+    return out.getvalue()
+
+
+def _scans(data: bytes) -> list[object]:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return [_scan_picture(page, DEFAULT_POLICY) for page in pdf.pages]
+
+
+def _pdfium_page(data: bytes) -> Image.Image:
+    doc = pdfium.PdfDocument(data)
+    try:
+        page = doc[0]
+        scale = render_scale(page, DEFAULT_POLICY.pdf_render_scale)
+        return page.render(scale=scale, rev_byteorder=True).to_pil().convert("RGB")
+    finally:
+        doc.close()
+
+
+def _delivered_picture(data: bytes) -> tuple[Image.Image, str]:
+    out = process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+    (item,) = out.deliver
+    assert_image_only_pdf(item.data)
+    with pikepdf.open(io.BytesIO(item.data)) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        image = pdf.pages[0].Resources.XObject.Im0
+        picture = Image.open(io.BytesIO(bytes(image.read_raw_bytes())))
+        picture.load()
+        return picture, str(image.ColorSpace)
+
+
+@pytest.mark.parametrize(("mode", "space"), [("RGB", "/DeviceRGB"), ("L", "/DeviceGray")])
+def test_a_scanned_page_is_its_picture_re_encoded_as_pdfium_would_render_it(
+    mode: str, space: str
+) -> None:
+    data = _scan_pdf(mode)
+    assert all(scan is not None for scan in _scans(data))  # the fast path is taken
+    picture, colour_space = _delivered_picture(data)
+    assert colour_space == space
+    rendered = _pdfium_page(data)
+    assert picture.size == rendered.size == (300, 420)
+    # The pixels pdfium's rendering gives once JPEG-encoded as every delivered page is.
+    encoded = io.BytesIO()
+    (rendered.convert("L") if mode == "L" else rendered).save(encoded, "JPEG", quality=80)
+    expected = Image.open(encoded).convert("RGB")
+    difference = ImageStat.Stat(ImageChops.difference(picture.convert("RGB"), expected))
+    assert max(difference.mean) < 0.5, difference.mean
+    if mode == "RGB":
+        red, green, _ = picture.convert("RGB").getpixel((230, 35))  # type: ignore[misc]
+        assert red > 150 > green  # the colour survived
+
+
+def _edited_scan(edit: Callable[[pikepdf.Pdf, pikepdf.Page, pikepdf.Stream], None]) -> bytes:
+    with pikepdf.open(io.BytesIO(_scan_pdf())) as pdf:
+        page = pdf.pages[0]
+        name = next(iter(page.Resources.XObject.keys()))
+        edit(pdf, page, page.Resources.XObject[name])
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def _soft_mask(pdf: pikepdf.Pdf, _page: pikepdf.Page, image: pikepdf.Stream) -> None:
+    mask = pdf.make_stream(bytes(300 * 420))
+    mask.Type, mask.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+    mask.Width, mask.Height, mask.BitsPerComponent = 300, 420, 8
+    mask.ColorSpace = pikepdf.Name.DeviceGray
+    image.SMask = mask
+
+
+NOT_SCANS: list[tuple[str, Callable[[pikepdf.Pdf, pikepdf.Page, pikepdf.Stream], None]]] = [
+    ("soft mask", _soft_mask),
+    ("decode array", lambda _p, _g, image: setattr(image, "Decode", [1, 0, 1, 0, 1, 0])),
+    (
+        "colour transform",
+        lambda _p, _g, image: setattr(image, "DecodeParms", {"/ColorTransform": 0}),
+    ),
+    ("rotated page", lambda _p, page, _i: setattr(page.obj, "Rotate", 90)),
+    ("crop box", lambda _p, page, _i: setattr(page.obj, "CropBox", [0, 0, 100, 100])),
+    (
+        "text over the picture",
+        lambda pdf, page, _i: page.contents_add(pdf.make_stream(b"0 0 1 rg 0 0 50 50 re f")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "edit"), NOT_SCANS, ids=[n[0] for n in NOT_SCANS])
+def test_pages_that_are_not_plain_scans_are_rendered_by_pdfium(
+    kind: str, edit: Callable[[pikepdf.Pdf, pikepdf.Page, pikepdf.Stream], None]
+) -> None:
+    data = _edited_scan(edit)
+    assert _scans(data) == [None], kind
+    picture, _ = _delivered_picture(data)  # still delivered, as pdfium renders it
+    # At the picture's 72 DPI, of the page as shown: turned, cropped; 108 DPI with text.
+    expected = {"rotated page": 420, "crop box": 100, "text over the picture": 450}
+    assert picture.width == expected.get(kind, 300)
+
+
+def test_a_scan_finer_than_the_text_resolution_is_left_to_pdfium() -> None:
+    data = _scan_pdf(size=(900, 1260), dpi=216)  # 3x the 72-DPI page: above 108 DPI
+    assert _scans(data) == [None]
+    picture, _ = _delivered_picture(data)
+    assert picture.width == math.ceil(300 * DEFAULT_POLICY.pdf_render_scale)
+
+
+def test_a_picture_lying_about_its_size_falls_back_to_pdfium() -> None:
+    def lie(_pdf: pikepdf.Pdf, _page: pikepdf.Page, image: pikepdf.Stream) -> None:
+        image.Width, image.Height = 150, 210  # the JPEG inside is 300 x 420
+
+    data = _edited_scan(lie)
+    (scan,) = _scans(data)
+    assert scan is not None  # the dictionary looks like a scan...
+    assert _scan_jpeg(scan) is None  # ...the picture does not match it
+    process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
