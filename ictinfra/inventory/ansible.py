@@ -6,10 +6,15 @@ rendered ``build/ansible/hosts.yml`` both use it, so they cannot disagree.
 
 from __future__ import annotations
 
+import functools
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
+from ictinfra.inventory.loader import cached_resolve, collector_paused
 from ictinfra.inventory.model import Inventory, ZoneKind
 
 ANSIBLE_NETWORK_OS = {
@@ -20,6 +25,7 @@ ANSIBLE_NETWORK_OS = {
 }
 
 
+@functools.cache  # a few names (zones, sites, systems), asked for once per host
 def group_name(*parts: str) -> str:
     """Ansible group names are identifiers: lower case, underscores."""
     return re.sub(r"[^a-z0-9_]", "_", "_".join(parts).lower())
@@ -174,3 +180,114 @@ def _all_vars(inv: Inventory) -> dict[str, Any]:
         # The mail gateway's policy; the quarantine key stays a reference ({env: NAME}).
         "ictinfra_mail_policy": inv.mail_policy.model_dump(mode="json", exclude_none=True),
     }
+
+
+HOSTS_HEADER = "# Rendered by ictinfra from the inventory.\n"
+
+# libyaml's emitter when the C extension is there (10x faster at scale), else PyYAML's.
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """The safe dumper whose resolver remembers its answers.
+
+    The emitter asks twice per scalar whether it would read back as a string; a static
+    inventory repeats the same values (zones, sites, OS names) hundreds of thousands of
+    times at scale, and the resolver's regex walk was most of the emitting time.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.resolve = cached_resolve
+
+
+class _Unusual(Exception):  # noqa: N818 - a signal inside this module, not an error
+    """A value outside the plain JSON-like types: the generic representer handles it."""
+
+
+def _represent(data: Any) -> yaml.Node:
+    """The node tree PyYAML's SafeRepresenter builds for ``data`` (block style, keys in
+    their order), for dicts, lists, str, int, bool and None only.
+
+    The generic representer costs a dispatch over the type's MRO, alias bookkeeping and
+    several calls per scalar; at 100x the static inventory has 600,000 scalars and that was
+    most of the Ansible step. A dict or list met twice becomes the same node (an alias),
+    as the generic representer does; anything else raises ``_Unusual``.
+    """
+    seen: dict[int, yaml.Node] = {}
+    scalar = yaml.ScalarNode
+
+    def node(obj: Any) -> yaml.Node:  # noqa: PLR0911 - one return per type
+        kind = type(obj)
+        if kind is str:
+            return scalar(_STR, obj)
+        if kind is dict:
+            hit = seen.get(id(obj))
+            if hit is not None:
+                return hit
+            pairs: list[tuple[yaml.Node, yaml.Node]] = []
+            mapping = seen[id(obj)] = yaml.MappingNode(_MAP, pairs, flow_style=False)
+            for key, value in obj.items():
+                pairs.append((node(key), node(value)))
+            return mapping
+        if kind is list:
+            hit = seen.get(id(obj))
+            if hit is not None:
+                return hit
+            items: list[yaml.Node] = []
+            sequence = seen[id(obj)] = yaml.SequenceNode(_SEQ, items, flow_style=False)
+            items.extend(node(item) for item in obj)
+            return sequence
+        if kind is int:
+            return scalar(_INT, str(obj))
+        if kind is bool:
+            return scalar(_BOOL, "true" if obj else "false")
+        if obj is None:
+            return scalar(_NULL, "null")
+        raise _Unusual
+
+    try:
+        return node(data)
+    finally:
+        # ``node`` refers to itself (a cycle the collector alone frees): it must not keep
+        # the whole tree alive through ``seen``.
+        seen.clear()
+
+
+def dump_yaml(data: Any) -> str:
+    """``yaml.dump(data, Dumper=CSafeDumper, allow_unicode=True, sort_keys=False,
+    default_flow_style=False)``, the same text, faster for plain data."""
+    # A million acyclic nodes: nothing for the collector to find. They are freed before it
+    # resumes (or its first pass would walk them all).
+    with collector_paused():
+        return _dump(data)
+
+
+def _dump(data: Any) -> str:
+    try:
+        root = _represent(data)
+    except _Unusual:
+        text: str = yaml.dump(
+            data, Dumper=_BaseDumper, allow_unicode=True, sort_keys=False, default_flow_style=False
+        )
+        return text
+    stream = io.StringIO()
+    dumper = _Dumper(stream, allow_unicode=True, default_flow_style=False, sort_keys=False)
+    try:
+        dumper.open()
+        dumper.serialize(root)
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+def ansible_hosts_yaml(inv: Inventory) -> str:
+    """``build/ansible/hosts.yml``: the static inventory Ansible reads with ``-i``."""
+    return HOSTS_HEADER + dump_yaml(build_ansible_inventory(inv).to_yaml_data())

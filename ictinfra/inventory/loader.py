@@ -63,7 +63,30 @@ _ADAPTERS = {name: _list_adapter(model) for name, model in LIST_SECTIONS.items()
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_TAGS: dict[tuple[str, tuple[bool, bool]], str] = {}  # implicit tag of a plain scalar, memoised
+# The safe loader's and dumper's implicit rules are class-level (no path resolvers): one
+# resolver answers for both.
+_RESOLVER = yaml.resolver.Resolver()
+_TAGS: dict[tuple[str, Any], str] = {}  # (plain scalar, implicit) -> tag, bounded below
+
+
+def cached_resolve(kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+    """``Resolver.resolve``, remembered for scalars.
+
+    Inventories repeat the same scalars (zones, platforms, numbers) thousands of times; the
+    regex walk of the resolver was the largest single cost of loading at scale. Set as an
+    instance attribute (``self.resolve``), libyaml's parser and emitter call it directly.
+    """
+    if kind is not yaml.ScalarNode:
+        resolved: str = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        return resolved
+    key = (value, implicit)
+    try:
+        return _TAGS[key]
+    except KeyError:
+        tag: str = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if len(_TAGS) < 1 << 17:
+            _TAGS[key] = tag
+        return tag
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -71,19 +94,9 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     duplicates: list[tuple[int, str]]
 
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        # Inventories repeat the same scalars (zones, platforms, numbers) thousands of times;
-        # the regex walk of the resolver was the largest single cost of loading at scale.
-        if kind is yaml.ScalarNode and not self.yaml_path_resolvers:
-            key = (value, tuple(implicit))
-            tag = _TAGS.get(key)
-            if tag is None:
-                tag = super().resolve(kind, value, implicit)
-                if len(_TAGS) < 100_000:
-                    _TAGS[key] = tag
-            return tag
-        resolved: str = super().resolve(kind, value, implicit)
-        return resolved
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.resolve = cached_resolve
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:  # noqa: FBT001, FBT002
         seen: set[Any] = set()
@@ -94,6 +107,79 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
             seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# Plain scalars the safe constructor turns into values by one method, without children.
+_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp")
+)
+
+
+class _Unusual(Exception):  # noqa: N818 - a signal inside this module, not an error
+    """A document the plain construction does not cover: the generic constructor builds it."""
+
+
+def _construct(loader: _Loader, root: yaml.Node) -> Any:
+    """The document's data, as ``loader.construct_document(root)`` builds it.
+
+    The generic constructor dispatches every node through several Python calls and
+    generator steps; inventories are plain maps, lists and scalars, built here directly:
+    duplicate keys are reported the same way, and a map or list reached again through an
+    alias is the same object, registered before it is filled (as the generic constructor
+    does). Anything else (other tags, merge keys, complex keys, an error) is left to the
+    generic constructor, which decides exactly as before.
+    """
+    scalars = loader.yaml_constructors
+    scalar_node, mapping_node, sequence_node = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    duplicates = loader.duplicates
+    made: dict[int, Any] = {}  # id of a map/list node -> its object (aliases share nodes)
+
+    def build(node: yaml.Node) -> Any:
+        kind = node.__class__
+        tag = node.tag
+        if kind is scalar_node:
+            if tag == _STR:
+                return node.value
+            if tag in _SCALARS:
+                return scalars[tag](loader, node)
+            raise _Unusual
+        known = made.get(id(node))
+        if known is not None:
+            return known
+        if kind is mapping_node and tag == _MAP:
+            mapping: dict[Any, Any] = {}
+            made[id(node)] = mapping
+            keys = []
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.__class__ is not scalar_node or key_node.tag not in _PLAIN_KEYS:
+                    raise _Unusual  # merge keys (<<), '=' keys, complex keys
+                key = build(key_node)
+                if isinstance(key, str | int) and key in seen:
+                    duplicates.append((key_node.start_mark.line + 1, f"duplicate key '{key}'"))
+                seen.add(key)
+                keys.append(key)
+            for key, (_, value_node) in zip(keys, node.value, strict=True):
+                mapping[key] = build(value_node)
+            return mapping
+        if kind is sequence_node and tag == _SEQ:
+            sequence: list[Any] = []
+            made[id(node)] = sequence
+            sequence.extend(build(item) for item in node.value)
+            return sequence
+        raise _Unusual
+
+    try:
+        return build(root)
+    except (_Unusual, yaml.YAMLError, ValueError, TypeError, RecursionError):
+        del duplicates[:]
+        return loader.construct_document(root)
+
+
+_PLAIN_KEYS = _SCALARS | {_STR}
 
 
 @dataclass(frozen=True)
@@ -180,7 +266,7 @@ def _read(path: Path, rel: str, located: Located) -> tuple[yaml.Node, Any] | Non
     loader.duplicates = []
     try:
         node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
+        data = None if node is None else _construct(loader, node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -348,13 +434,13 @@ def _unknown(name: str, known: Sequence[str], what: str) -> str:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large inventory is built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large acyclic structure is built.
 
-    Loading allocates millions of long-lived, acyclic objects (YAML nodes, models); every
-    few thousand allocations the collector would walk all of them again, which took half
-    of the loading time at 10x (measured A/B in one process). Reference counting still
-    frees what loading throws away; cycles, if any, are collected after.
+    Loading (as dumping a large output) allocates millions of acyclic objects (YAML nodes,
+    models); every few thousand allocations the collector would walk all of them again,
+    which took half of the loading time at 10x (measured A/B in one process). Reference
+    counting still frees what is thrown away; cycles, if any, are collected after.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -367,7 +453,7 @@ def _collector_paused() -> Iterator[None]:
 
 def load_inventory(root: Path | str) -> Inventory:
     """Load, validate and cross-check the inventory; raise ``InventoryError`` with every problem."""
-    with _collector_paused():
+    with collector_paused():
         return _load_inventory(Path(root))
 
 

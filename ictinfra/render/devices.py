@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from ictinfra.inventory.model import Device, DeviceRole, Inventory
+from ictinfra.inventory.model import Device, DeviceRole, Inventory, Segment
 from ictinfra.platforms import driver
 from ictinfra.render.environment import environment
 
 SWITCH_ROLES = frozenset({DeviceRole.CORE, DeviceRole.DISTRIBUTION, DeviceRole.ACCESS})
+
+# Segments of each site by VLAN, per inventory. Scanning every segment for every device made
+# rendering quadratic (3,400 devices x 3,600 segments at 100x); the inventory is frozen, so
+# the index is built once and dropped with it (keyed by identity: hashing a model hashes all
+# of it).
+_SITE_VLANS: dict[int, tuple[weakref.ref[Inventory], dict[str, dict[int, Segment]]]] = {}
+
+
+def site_vlans(inv: Inventory) -> dict[str, dict[int, Segment]]:
+    """Site id -> VLAN -> segment (the last segment listed wins, as a dict built in order)."""
+    key = id(inv)
+    hit = _SITE_VLANS.get(key)
+    if hit is not None and hit[0]() is inv:
+        return hit[1]
+    index: dict[str, dict[int, Segment]] = {}
+    for seg in inv.segments:
+        index.setdefault(seg.site, {})[seg.vlan] = seg
+
+    def forget(ref: weakref.ref[Inventory]) -> None:
+        if _SITE_VLANS.get(key, (None,))[0] is ref:
+            del _SITE_VLANS[key]
+
+    _SITE_VLANS[key] = (weakref.ref(inv, forget), index)
+    return index
 
 
 def device_context(inv: Inventory, dev: Device) -> dict[str, Any]:
@@ -39,10 +64,9 @@ def device_context(inv: Inventory, dev: Device) -> dict[str, Any]:
                 "vlans": list(iface.vlans),
             }
         )
-    site_vlans = {s.vlan: s for s in inv.segments if s.site == dev.site}
+    at_site = site_vlans(inv).get(dev.site, {})
     vlans = [
-        {"id": v, "name": site_vlans[v].id if v in site_vlans else f"vlan{v}"}
-        for v in sorted(vlan_ids)
+        {"id": v, "name": at_site[v].id if v in at_site else f"vlan{v}"} for v in sorted(vlan_ids)
     ]
     return {
         "hostname": dev.hostname,

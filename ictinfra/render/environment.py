@@ -47,6 +47,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the package and never change while a plan runs: no stat()
+        # of the template file on every render.
+        auto_reload=False,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2", "svg.j2")),
     )
     env.filters["netmask"] = _netmask

@@ -65,3 +65,33 @@ def test_platform_syntax_of_addresses() -> None:
 def test_templates_fail_on_undefined_variables() -> None:
     with pytest.raises(jinja2.UndefinedError):
         environment().from_string("hostname {{ host_name }}").render(hostname="x")
+
+
+def test_vlan_names_come_from_each_inventory_own_index(minimal_inventory: Path) -> None:
+    """The per-site VLAN index is kept per inventory object and dropped with it."""
+    from ictinfra.render import devices  # noqa: PLC0415 - the private cache is inspected
+
+    first = load_inventory(FIXTURES / "minimal")
+    segments = minimal_inventory / "network" / "segments.yml"
+    text = segments.read_text(encoding="utf-8")
+    assert "id: iga-lgwan" in text
+    segments.write_text(text.replace("iga-lgwan", "iga-lgwan-b"), encoding="utf-8")
+    for path in minimal_inventory.rglob("*.yml"):
+        if path != segments:
+            content = path.read_text(encoding="utf-8")
+            path.write_text(content.replace("iga-lgwan", "iga-lgwan-b"), encoding="utf-8")
+    second = load_inventory(minimal_inventory)
+    for inv in (first, second, first):
+        expected = {
+            site: {s.vlan: s for s in inv.segments if s.site == site}
+            for site in {s.site for s in inv.segments}
+        }
+        assert devices.site_vlans(inv) == expected
+    a = render_device(first, first.devices_by_hostname["iga-rt-01"])
+    b = render_device(second, second.devices_by_hostname["iga-rt-01"])
+    assert a != b
+    assert a == render_device(first, first.devices_by_hostname["iga-rt-01"])
+    key = id(second)
+    assert key in devices._SITE_VLANS
+    del second
+    assert key not in devices._SITE_VLANS

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from ictinfra.netmig.masking import mask
 from ictinfra.netmig.model import LineAccount, Outcome, PortMatch
+
+T = TypeVar("T")
 
 # Well-known port names as IOS and YAMAHA print them.
 PORT_NAMES = {
@@ -91,6 +96,33 @@ def wildcard_network(address: str, wildcard: str) -> ipaddress.IPv4Network:
     inverse = int(ipaddress.IPv4Address(wildcard)) ^ 0xFFFFFFFF
     mask_text = str(ipaddress.IPv4Address(inverse))
     return ipaddress.IPv4Network(f"{address}/{mask_text}", strict=False)
+
+
+class FirstMatch(Generic[T]):
+    """The value of the first ``(pattern, value)`` whose pattern matches at the start of a text.
+
+    The same answer as trying ``re.match`` pattern by pattern, in order, from one regex
+    (an alternation, whose engine tries the alternatives in that order and stops at the
+    first that matches): the parsers tried dozens of patterns one call at a time for every
+    line, the largest cost of translating at scale.
+    """
+
+    def __init__(self, table: Sequence[tuple[str, T]]) -> None:
+        self.table = tuple(table)
+        self._values = tuple(value for _, value in self.table)
+        self._rx = re.compile("|".join(f"(?P<p{i}>{rx})" for i, (rx, _) in enumerate(self.table)))
+        # The value comes from the outermost group that closed last: patterns must not
+        # name groups of their own.
+        if list(self._rx.groupindex) != [f"p{i}" for i in range(len(self.table))]:
+            raise ValueError("FirstMatch patterns must not name their groups")
+
+    def __call__(self, text: str) -> T | None:
+        m = self._rx.match(text)
+        if m is None:
+            return None
+        name = m.lastgroup
+        assert name is not None  # noqa: S101 - every alternative is a named group
+        return self._values[int(name[1:])]
 
 
 @dataclass

@@ -32,7 +32,7 @@ from ictinfra.netmig.model import (
     StaticRoute,
     Vlan,
 )
-from ictinfra.netmig.parsers.common import Accountant, Block, blocks, port_match
+from ictinfra.netmig.parsers.common import Accountant, Block, FirstMatch, blocks, port_match
 from ictinfra.netmig.parsers.common import wildcard_network as wnet
 
 IP = r"\d+\.\d+\.\d+\.\d+"
@@ -101,6 +101,23 @@ INTERFACE_DROP = (
 )
 
 
+_DROP = FirstMatch(DROP)
+# The literal start of every section handler's pattern in _top (keep them in step).
+SECTION_STARTS = (
+    "interface ",
+    "vlan ",
+    "router ",
+    "ip access-list ",
+    "line ",
+    "banner ",
+    "tacacs server ",
+    "radius server ",
+    "aaa group server ",
+    "route-map ",
+)
+_INTERFACE_DROP = FirstMatch(INTERFACE_DROP)
+
+
 @dataclass
 class _Builder:
     hostname: str = ""
@@ -165,10 +182,6 @@ class _Builder:
             route_maps=tuple(self.route_maps.values()),
             bgp=self.bgp,
         )
-
-
-def _drop_reason(text: str, table: tuple[tuple[str, str], ...]) -> str | None:
-    return next((reason for rx, reason in table if re.match(rx, text)), None)
 
 
 def _address(spec: list[str]) -> tuple[ipaddress.IPv4Network, list[str]]:
@@ -251,26 +264,27 @@ def parse_ios(text: str) -> tuple[NeutralDevice, Accountant]:
 
 def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912, PLR0915 - a dispatch table in code
     n, t = block.number, block.text
-    handlers: tuple[
-        tuple[str, Callable[[Block, re.Match[str], _Builder, Accountant], None]], ...
-    ] = (
-        (r"^interface (\S+)$", _interface),
-        (r"^vlan (\d+)$", _vlan),
-        (r"^router ospf (\d+)$", _ospf),
-        (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
-        (r"^line ", _line),
-        (r"^banner (motd|login|exec) ", _banner),
-        (r"^(tacacs|radius) server (\S+)$", _aaa_server),
-        (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
-        (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
-        (r"^router bgp (\d+)$", _bgp),
-    )
-    for rx, handler in handlers:
-        m = re.match(rx, t)
-        if m:
-            handler(block, m, b, acct)
-            return
-    reason = _drop_reason(t, DROP)
+    if t.startswith(SECTION_STARTS):  # most lines start no section: skip the ten patterns
+        handlers: tuple[
+            tuple[str, Callable[[Block, re.Match[str], _Builder, Accountant], None]], ...
+        ] = (
+            (r"^interface (\S+)$", _interface),
+            (r"^vlan (\d+)$", _vlan),
+            (r"^router ospf (\d+)$", _ospf),
+            (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
+            (r"^line ", _line),
+            (r"^banner (motd|login|exec) ", _banner),
+            (r"^(tacacs|radius) server (\S+)$", _aaa_server),
+            (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
+            (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
+            (r"^router bgp (\d+)$", _bgp),
+        )
+        for rx, handler in handlers:
+            m = re.match(rx, t)
+            if m:
+                handler(block, m, b, acct)
+                return
+    reason = _DROP(t)
     if reason is not None:
         acct.dropped(n, t, reason)
         _children_unsupported(block, acct, "inside a dropped section")
@@ -392,7 +406,7 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
     for n, t in block.children:
         if _fhrp(n, t, name, groups, acct):
             continue
-        reason = _drop_reason(t, INTERFACE_DROP)
+        reason = _INTERFACE_DROP(t)
         if reason is not None:
             acct.dropped(n, t, reason, scope=name)
             continue
@@ -754,6 +768,7 @@ ROUTE_MAP_LINES = (
     r"(?: additive)?$",
     r"^set origin (?:igp|incomplete)$",
 )
+_ROUTE_MAP_LINE = FirstMatch([(rx, True) for rx in ROUTE_MAP_LINES])
 
 
 def _route_map(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
@@ -764,7 +779,7 @@ def _route_map(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
     for n, t in block.children:
         if re.match(r"^description ", t):
             acct.dropped(n, t, "route-map description (a comment)", scope=name)
-        elif any(re.match(rx, t) for rx in ROUTE_MAP_LINES):
+        elif _ROUTE_MAP_LINE(t):
             (matches if t.startswith("match ") else sets).append(t)
             acct.translated(n, t, "route_map", scope=name)
         else:
@@ -801,6 +816,7 @@ BGP_LINES = (
     r"^maximum-paths(?: eibgp| ibgp)? \d+$",
     r"^timers bgp \d+ \d+$",
 )
+_BGP_LINE = FirstMatch([(rx, True) for rx in BGP_LINES])
 
 
 def _bgp(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
@@ -834,7 +850,7 @@ def _bgp(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
             acct.unsupported(n, t, "inside an address family that is not translated")
             continue
         source = re.match(r"^neighbor \S+ update-source (\S+)$", t)
-        if not source and not any(re.match(rx, t) for rx in BGP_LINES):
+        if not source and not _BGP_LINE(t):
             acct.unsupported(n, t, "BGP statement not supported")
             continue
         statement = BgpStatement(text=t, interface=source.group(1) if source else None)

@@ -19,7 +19,7 @@ from ictinfra.netmig.model import (
     SnmpCommunity,
     StaticRoute,
 )
-from ictinfra.netmig.parsers.common import Accountant, blocks, port
+from ictinfra.netmig.parsers.common import Accountant, FirstMatch, blocks, port
 
 IP = r"\d+\.\d+\.\d+\.\d+"
 IFACE = r"(lan\d+(?:/\d+)?|vlan\d+|loopback\d+|bridge\d+)"
@@ -81,6 +81,8 @@ DROP: tuple[tuple[str, str], ...] = (
     (r"^ospf area \S+$", "the area is declared by the replacement's network statements"),
     (r"^ip lan\d+ (proxyarp off|rip send off|rip receive off)$", "default of the replacement"),
 )
+
+_DROP = FirstMatch(DROP)
 
 ACTIONS = {
     "pass": ("permit", False),
@@ -180,7 +182,7 @@ def parse_yamaha(text: str) -> tuple[NeutralDevice, Accountant]:  # noqa: PLR091
             for cn, ct in block.children:
                 acct.unsupported(cn, ct, "inside an unsupported PP/tunnel section")
             continue
-        reason = next((r for rx, r in DROP if re.match(rx, t)), None)
+        reason = _DROP(t)
         if reason is not None:
             acct.dropped(n, t, reason)
             continue
