@@ -5,9 +5,11 @@ Pulumi CLI previews a stack, and here, offline, on a recorded plan: ``evaluate``
 the plan into the ``PolicyResource`` objects CrossGuard would hand over and calls each
 policy's ``validate``.
 
-The policies read what the provider resources will carry (networks, tags, host, sizes)
-and follow dependencies to the intent components (Segment, System, HostPool), so they
-judge what would be deployed, not what the inventory meant.
+The policies read what the provider resources will carry (networks, tags, host, sizes,
+hypervisor rules) and follow dependencies to the intent components (Segment, System,
+HostPool), so they judge what would be deployed, not what the inventory meant. A VM's
+anti-affinity group is its System's intent; what keeps the group apart is the hypervisor
+rule, which the policy requires.
 """
 
 from __future__ import annotations
@@ -94,6 +96,15 @@ def _proxmox_tags(r: PolicyResource) -> dict[str, str]:
     return tags
 
 
+def _group(system: PolicyResource | None, vm: str) -> str | None:
+    """The anti-affinity group the VM's System component asks for."""
+    for server in (system.props.get("servers") or []) if system is not None else []:
+        if server.get("name") == vm:
+            group = server.get("antiAffinity")
+            return None if group is None else str(group)
+    return None
+
+
 def host_pool(resources: Sequence[PolicyResource]) -> tuple[dict[str, Mapping[str, Any]], float]:
     """Host entries by the reference VMs use, and the vCPU overcommit ratio."""
     for r in resources:
@@ -141,15 +152,16 @@ def _vm_facts(resources: Sequence[PolicyResource]) -> list[VmFacts]:
         else:
             continue
         system = _ancestor(r, SYSTEM)
+        name = str(p.get("name") or r.name)
         out.append(
             VmFacts(
                 resource=r,
-                name=str(p.get("name") or r.name),
+                name=name,
                 system_zone_kinds=tuple(system.props.get("zoneKinds") or ()) if system else (),
                 segments=_segments(nets),
                 zone_tag=tags.get("zone"),
                 backup=tags.get("backup"),
-                group=tags.get("aa"),
+                group=_group(system, name),
                 host=hosts.get(str(ref)) if ref is not None else None,
                 host_ref=None if ref is None else str(ref),
                 vcpu=vcpu,

@@ -19,7 +19,7 @@ import pytest
 from ictinfra.cloud.backends import proxmox, vsphere
 from ictinfra.cloud.backends.base import lean
 from ictinfra.cloud.errors import PlanRecordError
-from ictinfra.cloud.record import RecordedPlan, mock_number, record
+from ictinfra.cloud.record import RecordedPlan, mock_id, mock_number, record
 from ictinfra.cloud.stacks import discover
 from ictinfra.cloud.step import cloud_step
 from ictinfra.inventory import Inventory, load_inventory
@@ -72,6 +72,17 @@ def test_one_vm_per_server_in_its_zone_and_segment(
             assert vm["inputs"]["memory"] == server.memory_gb * 1024
             assert vm["inputs"]["hostSystemId"] == f"getHost-{host}"
             assert [d["size"] for d in vm["inputs"]["disks"]] == [d.size_gb for d in server.disks]
+            # the system and the anti-affinity group as custom attributes, keyed by the
+            # attribute definitions' ids, which the VM depends on
+            attrs = {
+                mock_id(vsphere.ATTRIBUTE_TYPE, "ictinfra-system"): system.id,
+                mock_id(vsphere.ATTRIBUTE_TYPE, "ictinfra-aa"): server.anti_affinity or "",
+            }
+            assert vm["inputs"]["customAttributes"] == attrs
+            defs = [urns[u] for u in vm["propertyDependencies"]["customAttributes"]]
+            assert sorted(d["inputs"]["name"] for d in defs) == ["ictinfra-aa", "ictinfra-system"]
+            assert {d["type"] for d in defs} == {vsphere.ATTRIBUTE_TYPE}
+            assert {d["inputs"]["managedObjectType"] for d in defs} == {"VirtualMachine"}
         else:
             assert vm["inputs"]["cpu"]["cores"] == server.vcpu
             assert vm["inputs"]["memory"]["dedicated"] == server.memory_gb * 1024

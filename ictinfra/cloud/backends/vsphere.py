@@ -1,13 +1,17 @@
 """VMware vSphere backend (the estate the seed describes; primary).
 
 Hosts, the cluster, the distributed switch and datastores already exist and are read
-with data sources; the stack creates port groups, tags, VMs and DRS anti-affinity rules.
-vSphere tags carry the intent the backup product and the policies read (zone, backup
-class, system, anti-affinity group).
+with data sources; the stack creates port groups, tags, custom attributes, VMs and DRS
+anti-affinity rules. vSphere tags carry the few-valued intent the backup product and the
+policies select VMs by (zone, backup class); custom attributes carry the per-VM values
+(system, anti-affinity group), as vSphere meant them for: two attribute definitions for
+the whole estate instead of a tag object per system and per group (a third of the
+stack's resources at 10x). The DRS rule is what keeps a group apart.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import pulumi
@@ -23,15 +27,17 @@ VM_TYPE = "vsphere:index/virtualMachine:VirtualMachine"
 PORT_GROUP_TYPE = "vsphere:index/distributedPortGroup:DistributedPortGroup"
 TAG_TYPE = "vsphere:index/tag:Tag"
 TAG_CATEGORY_TYPE = "vsphere:index/tagCategory:TagCategory"
+ATTRIBUTE_TYPE = "vsphere:index/customAttribute:CustomAttribute"
 RULE_TYPE = "vsphere:index/computeClusterVmAntiAffinityRule:ComputeClusterVmAntiAffinityRule"
 
 # Tag categories (name -> what it says); each object carries at most one tag of each.
 CATEGORIES = {
     "ictinfra-zone": "Security zone (三層分離) of the VM or port group",
     "ictinfra-backup": "Backup class the backup product selects VMs by",
-    "ictinfra-system": "Inventory system the VM belongs to",
-    "ictinfra-aa": "Anti-affinity group: members never share a host",
 }
+# VM custom attributes (name, in this order): the inventory system the VM belongs to and
+# its anti-affinity group (empty when it has none).
+ATTRIBUTES = ("ictinfra-system", "ictinfra-aa")
 TIERS_THIN = {"hdd", "archive"}  # thin-provision capacity tiers; ssd stays thick
 
 
@@ -67,6 +73,7 @@ class VsphereBackend(Backend):
         self._categories: dict[str, vsphere.TagCategory] = {}
         self._tags: dict[tuple[str, str], vsphere.Tag] = {}
         self._datastores: dict[str, pulumi.Output[str]] = {}
+        self._attribute_ids: pulumi.Output[list[str]] | None = None
 
     @property
     def provider(self) -> pulumi.ProviderResource:
@@ -97,6 +104,22 @@ class VsphereBackend(Backend):
                 self.child(self.parent),
             )
         return self._tags[key]
+
+    def _attributes(self, values: tuple[str, ...]) -> pulumi.Output[dict[str, str]]:
+        """A VM's ``custom_attributes``: attribute id -> value, for ``ATTRIBUTES``."""
+        if self._attribute_ids is None:
+            ids = [
+                lean(
+                    vsphere.CustomAttribute,
+                    ATTRIBUTE_TYPE,
+                    name,
+                    vsphere.CustomAttributeArgs(name=name, managed_object_type="VirtualMachine"),
+                    self.child(self.parent),
+                ).id
+                for name in ATTRIBUTES
+            ]
+            self._attribute_ids = pulumi.Output.all(*ids)
+        return self._attribute_ids.apply(functools.partial(_by_id, values))
 
     def host_refs(self, hosts: Sequence[HostSpec]) -> dict[str, pulumi.Output[str]]:
         return {
@@ -136,10 +159,8 @@ class VsphereBackend(Backend):
         tags = [
             self._tag("ictinfra-zone", intent.zone.id).id,
             self._tag("ictinfra-backup", srv.backup_class).id,
-            self._tag("ictinfra-system", intent.system.id).id,
         ]
-        if srv.anti_affinity is not None:
-            tags.append(self._tag("ictinfra-aa", srv.anti_affinity).id)
+        attributes = self._attributes((intent.system.id, srv.anti_affinity or ""))
         return lean(
             vsphere.VirtualMachine,
             VM_TYPE,
@@ -167,6 +188,7 @@ class VsphereBackend(Backend):
                     vsphere.VirtualMachineNetworkInterfaceArgs(network_id=intent.network_ref)
                 ],
                 tags=tags,
+                custom_attributes=attributes,
                 wait_for_guest_net_timeout=0,  # a new VM has no guest OS to wait for yet
             ),
             self.child(parent),
@@ -192,3 +214,7 @@ class VsphereBackend(Backend):
         self, networks: Sequence[pulumi.Resource], vms: Sequence[tuple[Server, pulumi.Resource]]
     ) -> None:
         del networks, vms  # backups select VMs by their ictinfra-backup tag
+
+
+def _by_id(values: tuple[str, ...], ids: list[str]) -> dict[str, str]:
+    return dict(zip(ids, values, strict=True))
