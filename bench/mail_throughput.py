@@ -1,19 +1,21 @@
 """End-to-end mail throughput: Postfix alone vs Postfix + the sanitising filter, same run.
 
     .venv/bin/python bench/mail_throughput.py [--count N] [--workers W] [--senders S]
-        [--kinds small,html+pdf] [--mode milter|content_filter]
+        [--kinds small,html+pdf,html+textpdf] [--mode milter|content_filter] [--repeat R]
     .venv/bin/python bench/mail_throughput.py --kill [--count 2000]
     .venv/bin/python bench/mail_throughput.py --profile html+pdf [--count 200]
 
-For each kind of mail (small text; HTML with a 2-page PDF attachment, every PDF distinct
-so nothing can be cached) it starts a throw-away Postfix on loopback
+For each kind of mail (small text; HTML with a 2-page scanned PDF, one JPEG per page;
+HTML with a 2-page typeset text PDF; every message and every PDF distinct, so nothing
+can be cached) it starts a throw-away Postfix on loopback
 (ictinfra.mailsan.lab), injects N messages over SMTP with S parallel clients, and
 measures the time until all N are in the Maildir and the queue is empty: Postfix alone,
 then with a pass-through filter (the same milter protocol code answering ACCEPT without
 storing or sanitising: the plumbing's own cost), then with the sanitising filter (W
-workers). It prints messages per second and the ratio filter/alone (goal: at least 0.5),
-then checks every delivered message really is sanitised (mark header, no HTML part, an
-image-only PDF) and that a sample of originals decrypt from the quarantine.
+workers). It prints messages per second, the CPU each side used per message (Postfix's
+process tree; the filter's, converter children apart) and the ratio filter/alone (goal:
+at least 0.5), then checks every delivered message really is sanitised (mark header, no
+HTML part, an image-only PDF) and that a sample of originals decrypt from the quarantine.
 
 ``--kill``: N messages sent through an upstream Postfix (a real MTA: it retries on 4xx and
 on dropped connections) relaying into the filtered one, while filter workers and then
@@ -51,6 +53,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiosmtpd.smtp
+import pikepdf
 from PIL import Image
 
 from ictinfra.mailsan import DEFAULT_POLICY, milter
@@ -82,11 +85,37 @@ def _pdf(i: int) -> bytes:
     return out.getvalue()
 
 
-def html_pdf(i: int) -> bytes:
+def _text_pdf(i: int) -> bytes:
+    """Two A4 pages of typeset text (Helvetica, 45 lines each), different for every
+    message: the kind of PDF pdfium must render (no picture to re-encode)."""
+    rng = random.Random(i)
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont="/Helvetica"
+        )
+    )
+    for page_number in (1, 2):
+        pdf.add_blank_page(page_size=(595, 842))
+        page = pdf.pages[-1]
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        lines = [
+            f"BT /F1 10 Tf 56 {790 - 16 * n} Td (Item {i}-{page_number}-{n}: "
+            f"{rng.randrange(10**6):,} yen, account {rng.randrange(10**8):08d}, "
+            f"due 2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}) Tj ET"
+            for n in range(45)
+        ]
+        page.Contents = pdf.make_stream("\n".join(lines).encode())
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def _html_with(i: int, pdf: bytes, label: str) -> bytes:
     msg = EmailMessage(policy=SMTP)
     msg["From"] = "sender@internet.example"
     msg["To"] = f"user@{DOMAIN}"
-    msg["Subject"] = f"html+pdf {i}"
+    msg["Subject"] = f"{label} {i}"
     rows = "".join(f"<tr><td>{r}</td><td>項目 {r}</td></tr>" for r in range(200))
     msg.set_content("see html")
     msg.add_alternative(
@@ -94,11 +123,21 @@ def html_pdf(i: int) -> bytes:
         f"<table>{rows}</table></body></html>",
         subtype="html",
     )
-    msg.add_attachment(_pdf(i), maintype="application", subtype="pdf", filename=f"doc{i}.pdf")
+    msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"doc{i}.pdf")
     return msg.as_bytes()
 
 
-KINDS = {"small": small, "html+pdf": html_pdf}
+def html_pdf(i: int) -> bytes:
+    """HTML mail with a 2-page scanned PDF (one JPEG per page)."""
+    return _html_with(i, _pdf(i), "html+pdf")
+
+
+def html_textpdf(i: int) -> bytes:
+    """HTML mail with a 2-page typeset text PDF (rendered by pdfium at 108 DPI)."""
+    return _html_with(i, _text_pdf(i), "html+textpdf")
+
+
+KINDS = {"small": small, "html+pdf": html_pdf, "html+textpdf": html_textpdf}
 
 
 def _passthrough_milter(sock: socket.socket) -> None:
@@ -219,7 +258,7 @@ def _verify(kind: str, lab: PostfixLab, quarantine: Quarantine, count: int) -> s
         subjects[str(msg["Subject"])] += 1
         mark = str(msg["X-Mailsan"])
         _check(mark.startswith("verdict=deliver"), mark)
-        if kind == "html+pdf":
+        if kind.startswith("html+"):
             _check("converted=1" in mark and "html-alternative-dropped" in mark, mark)
         if index % max(1, count // 20) == 0:
             original = quarantine.original(str(msg["X-Mailsan-Id"]))
@@ -401,7 +440,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--kinds", default="small,html+pdf", help="comma-separated mail kinds")
+    parser.add_argument(
+        "--kinds", default="small,html+pdf,html+textpdf", help="comma-separated mail kinds"
+    )
     parser.add_argument("--mode", default="milter", choices=("milter", "content_filter"))
     parser.add_argument("--repeat", type=int, default=1, help="repeat each comparison")
     parser.add_argument("--kill", action="store_true", help="the kill-a-worker run instead")
