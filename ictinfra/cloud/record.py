@@ -28,6 +28,7 @@ from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import pulumi
 import pulumi.log as sdk_log
+import pulumi.resource as sdk_resource_api
 import pulumi.runtime.resource as sdk_resource
 import pulumi.runtime.rpc as sdk_rpc
 from google.protobuf import json_format, struct_pb2
@@ -366,14 +367,27 @@ def fast_sdk_available() -> bool:
     return importlib.metadata.version("pulumi") == FAST_SDK_VERSION
 
 
+class _Ready:
+    """What ``do_register`` needs of ``create_urn``'s Output: ``await x.future()``."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    async def future(self, with_unknowns: bool | None = None) -> str:  # noqa: FBT001  (the SDK's)
+        del with_unknowns
+        return self.value
+
+
 def _eager_urn(
     name: Any, type_: Any, parent: Any = None, project: Any = None, stack: Any = None
 ) -> Any:
     """``create_urn`` for the SDK's own call in ``register_resource``'s ``do_register``.
 
-    That call (plain strings, parent by URN) computes a URN the SDK uses only when there is
-    no monitor at all; the original builds it from five Outputs and their tasks. Here it
-    is the same string at once; any other call goes to the original.
+    That call (plain strings, parent by URN, no project or stack) computes a URN the SDK
+    uses only when there is no monitor at all, and only awaits its ``future()``; the
+    original builds it from five Outputs and their tasks. Here it is the same string at
+    once. The SDK's other calls (aliases: an Output name, or project and stack) go to the
+    original.
     """
     if (
         isinstance(name, str)
@@ -387,13 +401,14 @@ def _eager_urn(
             if parent is not None
             else f"urn:pulumi:{settings.get_stack()}::{settings.get_project()}::"
         )
-        return pulumi.Output.from_input(f"{prefix}{type_}::{name}")
+        return _Ready(f"{prefix}{type_}::{name}")
     return _SDK_CREATE_URN(name, type_, parent, project, stack)
 
 
 _SDK_CREATE_URN = sdk_resource.create_urn
 _SDK_TRANSFER = sdk_rpc.transfer_properties
 _SDK_RESOLVE = sdk_rpc.resolve_outputs
+_SDK_REGISTER_OUTPUTS = sdk_resource.register_resource_outputs
 
 
 def _transfer_read(res: Any, props: Any, custom: bool) -> Any:  # noqa: FBT001  (the SDK's)
@@ -434,6 +449,14 @@ def _resolve_read(
     return _SDK_RESOLVE(res, serialized_props, outputs, deps, resolvers, *rest, **kw)
 
 
+def _outputs_of_marked(res: Any, outputs: Any) -> None:
+    """``register_outputs`` of a component marked like a ``lean`` handle: its outputs are
+    the props it registered with, and the mock monitor drops RegisterResourceOutputs (the
+    plan records registrations): serialising them a second time was a twentieth of a run."""
+    if res.__dict__.get(READS_ATTR) is None:
+        _SDK_REGISTER_OUTPUTS(res, outputs)
+
+
 def _no_debug(*args: Any, **kwargs: Any) -> None:
     del args, kwargs
 
@@ -451,6 +474,7 @@ def _fast_sdk() -> Iterator[None]:
         _swap(stack, sdk_resource, "create_urn", _eager_urn)
         _swap(stack, sdk_rpc, "transfer_properties", _transfer_read)
         _swap(stack, sdk_rpc, "resolve_outputs", _resolve_read)
+        _swap(stack, sdk_resource_api, "register_resource_outputs", _outputs_of_marked)
         # Debug lines go to the mock engine's logger, which drops them; building each
         # LogRequest was several per resource.
         _swap(stack, sdk_log, "debug", _no_debug)

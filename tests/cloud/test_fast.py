@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+from typing import Any
 
 import pulumi
 import pulumi.log as sdk_log
@@ -155,3 +156,51 @@ def test_plain_struct_reads_what_message_to_dict_and_clean_read() -> None:
     assert expected["count"] == 4
     assert type(rec.plain_struct(st)["count"]) is int
     assert rec.plain_struct(st)["unknown"] == "[unknown]"
+
+
+def test_wire_names_inputs_as_the_sdk_does() -> None:
+    """``wire`` reads the Args' own values and names them by the SDK's metadata; the SDK's
+    ``input_type_to_dict`` (applied all the way down) must agree, unset values left out."""
+    import pulumi_vsphere as vs  # noqa: PLC0415
+    from pulumi import _types  # noqa: PLC0415
+
+    from ictinfra.cloud.backends.base import wire  # noqa: PLC0415
+
+    def sdk(value: object) -> object:
+        if _types.is_input_type(type(value)):
+            return {k: sdk(v) for k, v in _types.input_type_to_dict(value).items()}
+        if isinstance(value, list):
+            return [sdk(v) for v in value]
+        return value
+
+    ref: Any = object()  # stands for an Output: anything not an Args type passes through
+    samples: list[object] = [
+        vs.VirtualMachineArgs(
+            resource_pool_id="rp",
+            name="vm-1",
+            num_cpus=2,
+            wait_for_guest_net_timeout=0,
+            disks=[
+                vs.VirtualMachineDiskArgs(label="disk0", size=40, thin_provisioned=False),
+                vs.VirtualMachineDiskArgs(label="disk1", unit_number=1, size=100),
+            ],
+            network_interfaces=[vs.VirtualMachineNetworkInterfaceArgs(network_id=ref)],
+            custom_attributes={"id-1": "SYS-1"},
+        ),
+        proxmoxve.VmLegacyArgs(
+            node_name="n1",
+            cpu=proxmoxve.VmLegacyCpuArgs(cores=2, sockets=1),
+            memory=proxmoxve.VmLegacyMemoryArgs(dedicated=4096),
+            tags=["a", "b"],
+            on_boot=True,
+        ),
+    ]
+    for args in samples:
+        wired = wire(args)
+        assert wired == sdk(args)
+    assert wired["cpu"] == {"cores": 2, "sockets": 1}
+    assert "vmId" not in wired  # unset: left out
+    vm = wire(samples[0])
+    assert vm["networkInterfaces"][0]["networkId"] is ref
+    assert vm["disks"][0]["thinProvisioned"] is False  # False is a value, not unset
+    assert vm["waitForGuestNetTimeout"] == 0

@@ -85,12 +85,25 @@ class Backend(ABC):
 R = TypeVar("R", bound=pulumi.CustomResource)
 
 
+_PULUMI_NAMES: dict[type, dict[str, str]] = {}
+
+
+def pulumi_names(cls: type) -> dict[str, str]:
+    """An Args type's Python -> Pulumi property names (the SDK's metadata, once per type)."""
+    if cls not in _PULUMI_NAMES:
+        _PULUMI_NAMES[cls] = sdk_types.input_type_py_to_pulumi_names(cls)
+    return _PULUMI_NAMES[cls]
+
+
 def wire(value: object) -> Any:
     """A provider input as the engine names it: typed ``...Args`` (nested too) become dicts
-    keyed by Pulumi names by the SDK's own metadata (``input_type_to_dict``, which drops
-    unset properties); Outputs and plain values stay as they are."""
-    if sdk_types.is_input_type(type(value)):
-        return {k: wire(v) for k, v in sdk_types.input_type_to_dict(value).items()}
+    keyed by Pulumi names by the SDK's own metadata, unset (None) properties left out, as
+    the SDK's ``input_type_to_dict`` does (tested equal); Outputs and plain values stay."""
+    cls = type(value)
+    if sdk_types.is_input_type(cls):
+        names = pulumi_names(cls)
+        raw = sdk_types.input_type_to_untranslated_dict(value)
+        return {names[k]: wire(v) for k, v in raw.items() if v is not None and k in names}
     if isinstance(value, list | tuple):
         return [wire(v) for v in value]
     if isinstance(value, dict):
@@ -129,7 +142,7 @@ def lean(
     a program that starts reading one.
     """
     package = importlib.import_module(cls.__module__.split(".", 1)[0] + "._utilities")
-    names = sdk_types.input_type_py_to_pulumi_names(type(args))
+    names = pulumi_names(type(args))
     props: dict[str, Any] = wire(args)
     for key in computed:
         props.setdefault(names[key], None)  # an output placeholder; None is never sent

@@ -80,6 +80,8 @@ class VsphereBackend(Backend):
         return self._provider
 
     def _tag(self, category: str, value: str) -> vsphere.Tag:
+        if (category, value) in self._tags:  # the common case: looked up by raw value
+            return self._tags[category, value]
         key = (category, tag_value(value))
         if key not in self._tags:
             if category not in self._categories:
@@ -103,6 +105,7 @@ class VsphereBackend(Backend):
                 ),
                 self.child(self.parent),
             )
+        self._tags[category, value] = self._tags[key]
         return self._tags[key]
 
     def _attributes(self, values: tuple[str, ...]) -> pulumi.Output[dict[str, str]]:
