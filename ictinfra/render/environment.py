@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -26,6 +27,28 @@ def _prefixlen(value: ipaddress.IPv4Interface | ipaddress.IPv4Network) -> int:
     return net.prefixlen
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja2's environment, with ``x.name`` on a plain dict looked up as an item first.
+
+    Template contexts are plain dicts: Jinja2 tries ``x.name`` as an attribute (an
+    exception raised and caught at every lookup) before the item, which was a third of
+    rendering. A plain dict has exactly the attributes of ``dict``, so for any other name
+    the item is the answer Jinja2 would reach; a missing item falls back to Jinja2's own
+    lookup (and its undefined).
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @cache
 def environment() -> jinja2.Environment:
     """Templates are found as ``<family>/<name>.j2`` (platforms) or ``<name>.j2`` (shared)."""
@@ -41,7 +64,7 @@ def environment() -> jinja2.Environment:
             ),
         ]
     )
-    env = jinja2.Environment(
+    env = _Environment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
