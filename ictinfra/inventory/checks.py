@@ -363,16 +363,19 @@ def _check_addresses(
     hypervisors: list[tuple[Hypervisor, Where]],
 ) -> None:
     """One address, one owner. A device may reuse its own address (management on an SVI)."""
-    owners: dict[ipaddress.IPv4Address, tuple[str, Where]] = {}
+    # Owner, and where it claimed the address (its line is looked up only for a report).
+    owners: dict[ipaddress.IPv4Address, tuple[str, Where, tuple[Any, ...]]] = {}
 
     def claim(addr: ipaddress.IPv4Address, owner: str, where: Where, *path: Any) -> None:
         prev = owners.get(addr)
         if prev is None:
-            owners[addr] = (owner, where.at(*path))
+            owners[addr] = (owner, where, path)
         elif prev[0] != owner:
             pw = prev[1]
             c.report(
-                where, f"address {addr} is already used by {prev[0]} ({pw.file}:{pw.line()})", *path
+                where,
+                f"address {addr} is already used by {prev[0]} ({pw.file}:{pw.line(*prev[2])})",
+                *path,
             )
 
     c.unique(

@@ -366,7 +366,13 @@ def _validate_list(section: str, value: Any, where: Where, located: Located) -> 
             str(value[i][key]) for i in bad if isinstance(value[i], dict) and key in value[i]
         )
     bucket = located.sections.setdefault(section, [])
-    bucket.extend((obj, where.at(i)) for i, obj in enumerate(objs) if obj is not None)
+    # The section is a YAML sequence here (its data is a list): item i is its i-th node.
+    items = where.node.value if isinstance(where.node, yaml.SequenceNode) else None
+    bucket.extend(
+        (obj, Where(where.file, items[i]) if items is not None else where.at(i))
+        for i, obj in enumerate(objs)
+        if obj is not None
+    )
 
 
 def _problems(exc: ValidationError, where: Where, model: type[BaseModel]) -> Iterator[Problem]:

@@ -8,6 +8,7 @@ parser saw is in ``Translation.accounting`` with what became of it.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from enum import StrEnum
 from typing import Literal
 
@@ -246,7 +247,5 @@ class Translation(Model):
         return not self.blocking
 
     def counts(self) -> dict[str, int]:
-        out = {o.value: 0 for o in Outcome}
-        for a in self.accounting:
-            out[a.outcome.value] += 1
-        return out
+        seen = Counter(a.outcome for a in self.accounting)
+        return {o.value: seen[o] for o in Outcome}
