@@ -30,6 +30,7 @@ import pulumi
 import pulumi.log as sdk_log
 import pulumi.resource as sdk_resource_api
 import pulumi.runtime.resource as sdk_resource
+import pulumi.runtime.resource_cycle_breaker as sdk_cycles
 import pulumi.runtime.rpc as sdk_rpc
 from google.protobuf import json_format, struct_pb2
 from pulumi import _types as sdk_types
@@ -408,6 +409,7 @@ def _eager_urn(
 _SDK_CREATE_URN = sdk_resource.create_urn
 _SDK_TRANSFER = sdk_rpc.transfer_properties
 _SDK_RESOLVE = sdk_rpc.resolve_outputs
+_SDK_SERIALIZE = sdk_rpc.serialize_properties
 _SDK_REGISTER_OUTPUTS = sdk_resource.register_resource_outputs
 
 
@@ -457,6 +459,104 @@ def _outputs_of_marked(res: Any, outputs: Any) -> None:
         _SDK_REGISTER_OUTPUTS(res, outputs)
 
 
+class _NotPlainError(Exception):
+    """A value the plain serialiser leaves to the SDK's (resources, enums, assets...)."""
+
+
+async def _plain_property(value: Any, deps: list[Any], translate: Any) -> Any:
+    """``rpc.serialize_property`` of the pinned SDK for plain values, lists, dicts and
+    Outputs, without a type (what ``lean`` and the intent components register): the same
+    value, the same dependencies in the same order. Anything else raises ``_NotPlainError``."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is list or kind is tuple:
+        return [await _plain_property(v, deps, translate) for v in value]
+    if kind is dict:
+        obj = {}
+        for k in value:
+            obj[k if translate is None else translate(k)] = await _plain_property(
+                value[k], deps, translate
+            )
+        return obj
+    if kind is pulumi.Output:
+        data = await value._data
+        deps.extend(data.resources)
+        promise_deps: list[Any] = []
+        inner = await _plain_property(
+            None if sdk_rpc.contains_unknowns(data.value) else data.value, promise_deps, translate
+        )
+        deps.extend(promise_deps)
+        data.resources.update(promise_deps)
+        secrets = settings.monitor_supports_feature(resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS)
+        if not data.is_known:
+            inner = sdk_rpc.UNKNOWN
+        if data.is_secret and secrets:
+            return {sdk_rpc._special_sig_key: sdk_rpc._special_secret_sig, "value": inner}
+        return inner
+    raise _NotPlainError
+
+
+async def _serialize_plain(
+    inputs: Any,
+    property_deps: dict[str, Any],
+    resource_obj: Any = None,
+    input_transformer: Any = None,
+    typ: Any = None,
+    keep_output_values: bool = False,  # noqa: FBT001, FBT002  (the SDK's signature)
+    exclude_resource_refs_from_deps: bool = False,  # noqa: FBT001, FBT002
+) -> struct_pb2.Struct:
+    """``rpc.serialize_properties`` of a marked resource's plain inputs (``_plain_property``);
+    anything else, and every other caller, goes to the SDK's. Walking each value through
+    the SDK's general serialiser (a dozen type tests per value, a coroutine per level) was
+    the largest part of a registration left."""
+    if (
+        resource_obj is not None
+        and resource_obj.__dict__.get(READS_ATTR) is not None
+        and typ is None
+        and not keep_output_values
+        and not exclude_resource_refs_from_deps
+        and type(inputs) is dict
+    ):
+        try:
+            fields: dict[str, Any] = {}
+            found: dict[str, list[Any]] = {}
+            for k in inputs:
+                deps: list[Any] = []
+                result = await _plain_property(inputs[k], deps, input_transformer)
+                if result is not None:  # the SDK drops top-level properties that are None
+                    name = k if input_transformer is None else input_transformer(k)
+                    fields[name] = result
+                    found[name] = deps
+        except _NotPlainError:
+            pass
+        else:
+            struct = struct_pb2.Struct()
+            for name, result in fields.items():
+                struct[name] = result
+            property_deps.update(found)
+            return struct
+    return await _SDK_SERIALIZE(
+        inputs,
+        property_deps,
+        resource_obj,
+        input_transformer,
+        typ,
+        keep_output_values,
+        exclude_resource_refs_from_deps,
+    )
+
+
+def _add_dep_in_place(from_resource: Any, to_resource: Any) -> None:
+    """``resource_cycle_breaker._add_dep`` without copying the whole set for each new
+    dependency (quadratic: a backup job or an HA rule names thousands of VMs at 100x)."""
+    deps = getattr(from_resource, sdk_cycles._DEPENDENCIES_PROPERTY, None)
+    if deps is None:
+        setattr(from_resource, sdk_cycles._DEPENDENCIES_PROPERTY, {to_resource})
+    else:
+        deps.add(to_resource)
+
+
 def _no_debug(*args: Any, **kwargs: Any) -> None:
     del args, kwargs
 
@@ -475,6 +575,8 @@ def _fast_sdk() -> Iterator[None]:
         _swap(stack, sdk_rpc, "transfer_properties", _transfer_read)
         _swap(stack, sdk_rpc, "resolve_outputs", _resolve_read)
         _swap(stack, sdk_resource_api, "register_resource_outputs", _outputs_of_marked)
+        _swap(stack, sdk_cycles, "_add_dep", _add_dep_in_place)
+        _swap(stack, sdk_rpc, "serialize_properties", _serialize_plain)
         # Debug lines go to the mock engine's logger, which drops them; building each
         # LogRequest was several per resource.
         _swap(stack, sdk_log, "debug", _no_debug)

@@ -10,7 +10,9 @@ from typing import Any
 
 import pulumi
 import pulumi.log as sdk_log
+import pulumi.resource as sdk_resource_api
 import pulumi.runtime.resource as sdk_resource
+import pulumi.runtime.resource_cycle_breaker as sdk_cycles
 import pulumi.runtime.rpc as sdk_rpc
 import pulumi_proxmoxve as proxmoxve
 import pytest
@@ -62,6 +64,9 @@ def test_the_sdk_and_the_event_loop_are_left_as_found() -> None:
         (sdk_rpc, "transfer_properties"): sdk_rpc.transfer_properties,
         (sdk_rpc, "resolve_outputs"): sdk_rpc.resolve_outputs,
         (sdk_log, "debug"): sdk_log.debug,
+        (sdk_rpc, "serialize_properties"): sdk_rpc.serialize_properties,
+        (sdk_cycles, "_add_dep"): sdk_cycles._add_dep,
+        (sdk_resource_api, "register_resource_outputs"): sdk_resource_api.register_resource_outputs,
     }
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -204,3 +209,54 @@ def test_wire_names_inputs_as_the_sdk_does() -> None:
     assert vm["networkInterfaces"][0]["networkId"] is ref
     assert vm["disks"][0]["thinProvisioned"] is False  # False is a value, not unset
     assert vm["waitForGuestNetTimeout"] == 0
+
+
+def test_plain_serialiser_sends_what_the_sdk_sends() -> None:
+    """Inputs of every kind the plain serialiser takes (secrets, unknowns, Outputs inside
+    lists and dicts, dependencies through Outputs) and kinds it leaves to the SDK (an
+    enum, a resource reference): both paths record the same registrations."""
+    import enum  # noqa: PLC0415
+
+    class Colour(str, enum.Enum):
+        RED = "red"
+
+    class Marked(pulumi.ComponentResource):
+        def __init__(self, name: str, props: dict[str, Any]) -> None:
+            self.__dict__[rec.READS_ATTR] = frozenset()
+            super().__init__("test:index:Marked", name, props)
+
+    def program() -> None:
+        dep = pulumi.CustomResource("test:index:Dep", "dep", {"x": 1})
+        loop = asyncio.get_event_loop()
+        value, known = loop.create_future(), loop.create_future()
+        value.set_result("later")
+        known.set_result(False)
+        unknown: pulumi.Output[str] = pulumi.Output(set(), value, known)
+        Marked(
+            "plain",
+            {
+                "s": "text",
+                "n": 3,
+                "f": 2.5,
+                "b": False,
+                "none": None,
+                "secret": pulumi.Output.secret("hidden-2"),
+                "unknown": unknown,
+                "nested": [{"id": dep.id, "deeper": [pulumi.Output.from_input({"k": dep.urn})]}],
+                "empty": {},
+            },
+        )
+        Marked("enum", {"colour": Colour.RED, "s": "x"})
+        Marked("ref", {"dep": dep, "s": "x"})
+
+    fast = rec.record("p", "s", program, {}, fast=True)
+    plain = rec.record("p", "s", program, {}, fast=False)
+    assert fast.to_json() == plain.to_json()
+    marked = {r["name"]: r for r in fast.of_type("test:index:Marked")}
+    assert marked["plain"]["inputs"]["secret"] == rec.MASK
+    assert marked["plain"]["inputs"]["unknown"] == "[unknown]"
+    assert marked["plain"]["propertyDependencies"]["nested"] == [
+        "urn:pulumi:s::p::test:index:Dep::dep"
+    ]
+    assert marked["enum"]["inputs"]["colour"] == "red"
+    assert marked["ref"]["inputs"]["dep"] == {"$ref": "urn:pulumi:s::p::test:index:Dep::dep"}
