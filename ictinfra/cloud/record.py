@@ -154,6 +154,28 @@ class OfflineMocks(pulumi.runtime.Mocks):
         return result, []
 
 
+def _line(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def canonical_json(doc: Mapping[str, Any]) -> str:
+    """The plan's text: keys sorted, one line per top-level key, and one line per element
+    of a top-level list (a resource, a read), so that two plans diff resource by resource.
+
+    Each line is encoded by the standard library's C encoder; an indented document is
+    encoded in Python, which was a tenth of a stack's run at 10x.
+    """
+    lines = []
+    for key in sorted(doc):
+        value = doc[key]
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"  {_line(item)}" for item in value)
+            lines.append(f" {_line(key)}: [\n{items}\n ]")
+        else:
+            lines.append(f" {_line(key)}: {_line(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 @dataclass(frozen=True)
 class RecordedPlan:
     project: str
@@ -179,7 +201,7 @@ class RecordedPlan:
             "resources": list(self.resources),
             "reads": list(self.reads),
         }
-        return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        return canonical_json(doc)
 
     def by_urn(self) -> dict[str, Mapping[str, Any]]:
         return {r["urn"]: r for r in self.resources}

@@ -348,3 +348,16 @@ def test_lean_registration_sends_what_the_generated_constructors_send() -> None:
     assert None not in versions  # every provider resource names its plugin version
     (ha,) = (r for r in doc["resources"] if r["type"] == proxmox.HA_RESOURCE_TYPE)
     assert ha["inputs"]["resourceId"] == f"vm:{mock_number('pve')}"
+
+
+def test_plan_text_is_json_with_one_line_per_resource(minimal: Inventory) -> None:
+    plan, _ = cached(settings("vsphere"), minimal)
+    text = plan.to_json()
+    doc = json.loads(text)
+    assert doc["resources"] == json.loads(json.dumps(list(plan.resources)))
+    assert doc["summary"]["resources"] == len(plan.resources) > 10
+    lines = [line.rstrip(",") for line in text.splitlines()]
+    for r in plan.resources:
+        assert "  " + json.dumps(r, sort_keys=True, ensure_ascii=False) in lines
+    assert list(doc) == sorted(doc)
+    assert text.endswith("}\n")
