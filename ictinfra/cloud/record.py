@@ -481,6 +481,9 @@ def _outputs_of_marked(res: Any, outputs: Any) -> None:
         _SDK_REGISTER_OUTPUTS(res, outputs)
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 class _NotPlainError(Exception):
     """A value the plain serialiser leaves to the SDK's (resources, enums, assets...)."""
 
@@ -505,9 +508,10 @@ async def _plain_property(value: Any, deps: list[Any], translate: Any) -> Any:
         data = await value._data
         deps.extend(data.resources)
         promise_deps: list[Any] = []
-        inner = await _plain_property(
-            None if sdk_rpc.contains_unknowns(data.value) else data.value, promise_deps, translate
-        )
+        inner = data.value
+        if type(inner) not in _SCALARS and sdk_rpc.contains_unknowns(inner):
+            inner = None  # only an Unknown object is unknown: never a plain scalar
+        inner = await _plain_property(inner, promise_deps, translate)
         deps.extend(promise_deps)
         data.resources.update(promise_deps)
         secrets = settings.monitor_supports_feature(resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS)

@@ -111,6 +111,19 @@ def wire(value: object) -> Any:
     return value
 
 
+_OPTS_DEFAULTS: dict[str, pulumi.ResourceOptions] = {}
+
+
+def _opts_defaults(cls: type) -> pulumi.ResourceOptions:
+    """The package's default resource options (plugin version), as its generated
+    constructors merge them; read once per package (``merge`` changes neither side)."""
+    package = cls.__module__.split(".", 1)[0]
+    if package not in _OPTS_DEFAULTS:
+        utilities = importlib.import_module(package + "._utilities")
+        _OPTS_DEFAULTS[package] = utilities.get_resource_opts_defaults()
+    return _OPTS_DEFAULTS[package]
+
+
 def lean(
     cls: type[R],
     token: str,
@@ -141,7 +154,6 @@ def lean(
     Output: tests/cloud record every stack both ways and compare the bytes, which catches
     a program that starts reading one.
     """
-    package = importlib.import_module(cls.__module__.split(".", 1)[0] + "._utilities")
     names = pulumi_names(type(args))
     props: dict[str, Any] = wire(args)
     for key in computed:
@@ -153,7 +165,7 @@ def lean(
         token,
         name,
         props,
-        pulumi.ResourceOptions.merge(package.get_resource_opts_defaults(), opts),
+        pulumi.ResourceOptions.merge(_opts_defaults(cls), opts),
     )
     for key in computed:
         res.__dict__[key] = res.__dict__[names[key]]
