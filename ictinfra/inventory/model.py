@@ -243,6 +243,9 @@ class Device(Frozen):
     ospf: Ospf | None = None
     credentials: SecretRef | None = None  # defaults to the organisation's
     waive_unsupported: tuple[str, ...] = ()  # source lines accepted as untranslatable
+    # A hub routing between other sites: its isolation ACL carries every path of the
+    # policy. Other border devices carry only paths with an end at their own site.
+    transit: bool = False
 
     @model_validator(mode="after")
     def _lifecycle_fields(self) -> Device:

@@ -3,10 +3,19 @@
 Each unit has the example's shape (a head office, a data centre, nine regional offices,
 about 44 network devices, 70 systems with about 150 servers, flows, hypervisors) with
 addresses that never collide, so the whole inventory validates and plans like the real one.
+
+Addresses are planned zone first, as an estate of this size would be: each zone has one
+block for the whole estate and each site's segment of a zone is the next /24 of that
+block, so a zone's subnets summarise into a few prefixes (and a site's ACL names a zone
+in a few lines, not one per office). Flows follow the example's kinds, each permitted by
+the alpha model: a unit's systems exchange files through its sanitising file transfer and
+mail through its mail gateway, and the LGWAN zone reaches the virtual browsers of the
+first unit (one browsing service for the whole estate) by screen transfer.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +23,36 @@ import yaml
 
 REGIONAL = 9
 SYSTEMS_PER_UNIT = 70
+# Zone -> (first address of its block, segments per unit). Up to 250 units fit each block.
+ZONE_BLOCKS = {
+    "lgwan": ("10.64.0.0", 2 + REGIONAL),
+    "mgmt": ("10.80.0.0", 2 + REGIONAL),
+    "mynumber": ("10.96.0.0", 2),
+    "internet": ("10.100.0.0", 2),
+    "dmz": ("10.104.0.0", 1),
+}
+WAN_BLOCK = "100.64.0.0"  # the regional offices' /30 links, one after the other
+# Systems of each unit that carry a platform component (their zone fits the component).
+FILE_TRANSFER, VIRTUAL_BROWSER, MAIL_GATEWAY = 1, 3, 7
+COMPONENTS = {
+    FILE_TRANSFER: "file_transfer",
+    VIRTUAL_BROWSER: "virtual_browser",
+    MAIL_GATEWAY: "mail_gateway",
+}
 ZONE_SEGMENTS = {
     "honcho": ("lgwan", "mynumber", "internet"),
     "dc": ("mynumber", "lgwan", "internet", "dmz"),
 }
+
+
+def _subnet(zone: str, u: int, k: int) -> str:
+    """The ``k``-th /24 of ``zone`` in unit ``u``: the next one of the zone's block."""
+    first, per_unit = ZONE_BLOCKS[zone]
+    return str(ipaddress.IPv4Address(first) + (u * per_unit + k) * 256) + "/24"
+
+
+def _wan_subnet(u: int, j: int) -> str:
+    return str(ipaddress.IPv4Address(WAN_BLOCK) + (u * REGIONAL + j - 2) * 4) + "/30"
 
 
 def _site_ids(u: int) -> list[str]:
@@ -46,6 +81,10 @@ def _unit(u: int) -> dict[str, list[dict[str, Any]]]:
         zones = ZONE_SEGMENTS.get(site.split("-", 1)[1], ("lgwan",))
         for k, zone in enumerate((*zones, "mgmt")):
             third = j * 16 + (15 if zone == "mgmt" else k)
+            # Offices of a zone are numbered in the zone's block: the head office and the
+            # data centre first, then the regional offices.
+            slot = j if zone in {"lgwan", "mgmt"} else (0 if j == 0 else 1) if zone != "dmz" else 0
+            subnet = _subnet(zone, u, slot)
             seg = {
                 "id": f"{site}-{zone}",
                 "site": site,
@@ -53,8 +92,8 @@ def _unit(u: int) -> dict[str, list[dict[str, Any]]]:
                 # The data centres share one platform (one cluster may carry every unit's
                 # segments), so their VLANs are unique across units; offices reuse theirs.
                 "vlan": 1000 + u * 8 + min(k, 7) if kind == "data_centre" else 100 + third,
-                "subnet": f"10.{u}.{third}.0/24",
-                "gateway": f"10.{u}.{third}.1",
+                "subnet": subnet,
+                "gateway": subnet.rsplit(".", 1)[0] + ".1",
             }
             segments.append(seg)
             seg_of[(site, zone)] = seg
@@ -64,12 +103,13 @@ def _unit(u: int) -> dict[str, list[dict[str, Any]]]:
                 "site": site,
                 "zone": "wan",
                 "vlan": 4000,
-                "subnet": f"100.{64 + u // 250}.{(u % 250)}.{j * 4}/30",
+                "subnet": _wan_subnet(u, j),
             }
             segments.append(wan)
             devices.extend(_regional_routers(j, site, seg_of, wan))
     devices.extend(_cores(u, seg_of))
     systems.extend(_systems(u, seg_of))
+    dc_mgmt = seg_of[(f"u{u}-dc", "mgmt")]["subnet"].rsplit(".", 1)[0]
     for h in range(14):
         hypervisors.append(  # noqa: PERF401
             {
@@ -80,7 +120,7 @@ def _unit(u: int) -> dict[str, list[dict[str, Any]]]:
                 "cores": 48,
                 "memory_gb": 768,
                 "storage_gb": 40000,
-                "mgmt_address": f"10.{u}.31.{100 + h}",
+                "mgmt_address": f"{dc_mgmt}.{100 + h}",
             }
         )
     flows.extend(_flows(u))
@@ -251,25 +291,71 @@ def _systems(u: int, seg_of: dict[tuple[str, str], dict[str, Any]]) -> list[dict
                     **({"since_fiscal_year": 2010} if batch != "none" else {}),
                 },
                 "servers": [{k: v for k, v in s.items() if v is not None} for s in servers],
+                **({"component": COMPONENTS[n]} if n in COMPONENTS else {}),
             }
         )
     return out
 
 
+def _flow(
+    fid: str, src: tuple[str, int | None], dst: tuple[str, int | None], via: str, port: int
+) -> dict[str, Any]:
+    """A flow between two zones; an end with a system number is that system's servers."""
+    out: dict[str, Any] = {"id": fid, "source_zone": src[0], "destination_zone": dst[0]}
+    if src[1] is not None:
+        out["source_system"] = f"SYS-{src[1]:05d}"
+    if dst[1] is not None:
+        out["destination_system"] = f"SYS-{dst[1]:05d}"
+    return out | {
+        "services": [{"protocol": "tcp", "port": port}],
+        "via": via,
+        "reason": via.replace("_", " "),
+    }
+
+
 def _flows(u: int) -> list[dict[str, Any]]:
-    base = u * SYSTEMS_PER_UNIT
-    return [
-        {
-            "id": f"u{u}-lgwan-internet-{n}",
-            "source_zone": "lgwan",
-            "destination_zone": "internet",
-            "destination_system": f"SYS-{base + 4 * n + 4:05d}",
-            "services": [{"protocol": "tcp", "port": 3389}],
-            "via": "screen_transfer",
-            "reason": "screen transfer",
-        }
-        for n in range(15)
+    """The unit's flows (systems numbered from 0 within the unit, ids from 1)."""
+
+    def sys(n: int) -> int:
+        return u * SYSTEMS_PER_UNIT + n + 1
+
+    flows = [  # statistics out of the My Number zone through the file transfer
+        _flow(
+            f"u{u}-mynumber-files-{n}",
+            ("mynumber", sys(n)),
+            ("lgwan", sys(FILE_TRANSFER)),
+            "file_sanitiser",
+            443,
+        )
+        for n in (4, 8, 12, 16, 20, 24)
     ]
+    flows.extend(  # files to internet-zone systems, sanitised
+        _flow(
+            f"u{u}-lgwan-files-{n}",
+            ("lgwan", sys(FILE_TRANSFER)),
+            ("internet", sys(n)),
+            "file_sanitiser",
+            443,
+        )
+        for n in (11, 15, 19, 23)
+    )
+    mail = ("internet", sys(MAIL_GATEWAY)), ("lgwan", sys(5))
+    flows += [
+        _flow(f"u{u}-mail-in", mail[0], mail[1], "mail_sanitiser", 25),
+        _flow(f"u{u}-mail-out", mail[1], mail[0], "mail_sanitiser", 25),
+    ]
+    if u == 0:  # the estate's one browsing service, and its public web servers
+        flows += [
+            _flow(
+                "lgwan-screen",
+                ("lgwan", None),
+                ("internet", sys(VIRTUAL_BROWSER)),
+                "screen_transfer",
+                3389,
+            ),
+            _flow("internet-dmz", ("internet", None), ("dmz", None), "direct", 443),
+        ]
+    return flows
 
 
 HEADER: dict[str, Any] = {
@@ -279,9 +365,9 @@ HEADER: dict[str, Any] = {
         "division": "情報システム課",
         "fiscal_year_cutover": 2020,
         "domain": "pref.synthetic.example",
-        "ntp_servers": ["10.0.31.11"],
-        "syslog_servers": ["10.0.31.12"],
-        "dns_servers": ["10.0.31.13"],
+        "ntp_servers": ["10.80.1.11"],
+        "syslog_servers": ["10.80.1.12"],
+        "dns_servers": ["10.80.1.13"],
         "device_credentials": {"vault": "network/devices"},
     },
     "mail_policy": {

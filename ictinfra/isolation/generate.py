@@ -7,9 +7,12 @@ reads a rendered text back: that is the verifier's job, so that a template bug s
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import ipaddress
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ictinfra.inventory.model import Component, Device, Flow, Inventory, Protocol, ZoneKind
@@ -24,6 +27,7 @@ from ictinfra.isolation.policy import (
     permitted_flows,
     zone_networks,
 )
+from ictinfra.isolation.space import Interval, net_interval
 from ictinfra.platforms import driver
 from ictinfra.render.environment import environment
 
@@ -265,60 +269,191 @@ class Scope:
     """What one device's ACL carries.
 
     ``grouped``: whole zones are named groups (IOS object-groups), so the ACL grows with
-    the number of flows, not with the square of the number of subnets. Platforms without
-    groups carry traffic inside a zone only to and from their own subnets (``local``):
-    they are spokes, never transit between two other sites of a zone. Only devices facing
-    a DMZ carry the public's connections to it.
+    the number of flows, not with the square of the number of subnets.
+
+    ``local``: the subnets of the device's site, by zone. A border device carries only
+    paths with an end at its own site (sites meet through the WAN, whose routers join no
+    two zones), so each path between two inventory ends is cut to its part from or to
+    the site, and a path with no end there is left out: an office router does not list
+    the data centre's system-to-system flows, and the estate's ACLs grow with the estate,
+    not with its square. ``transit`` devices (hubs the inventory marks ``transit: true``)
+    carry every path, as do all devices for paths to or from the outside. Only devices
+    facing a DMZ carry the public's connections to it.
     """
 
     grouped: bool
     local: tuple[tuple[str, tuple[Net, ...]], ...] = ()
     public: bool = False
+    transit: bool = False
+    site: str | None = None  # of a site-scoped device
 
 
-def device_scope(inv: Inventory, dev: Device) -> Scope:
+class SiteFinder:
+    """The sites whose segments an address set meets (segments are disjoint: validated)."""
+
+    def __init__(self, inv: Inventory) -> None:
+        spans = sorted((net_interval(seg.subnet), seg.site) for seg in inv.segments)
+        self._starts = [lo for (lo, _), _ in spans]
+        self._ends = [hi for (_, hi), _ in spans]
+        self._sites = [site for _, site in spans]
+
+    def sites(self, intervals: Iterable[Interval]) -> set[str]:
+        out: set[str] = set()
+        for lo, hi in intervals:
+            first = bisect.bisect_left(self._ends, lo)
+            last = bisect.bisect_right(self._starts, hi)
+            out.update(self._sites[first:last])
+        return out
+
+
+def by_site(
+    finder: SiteFinder, ends: Iterable[tuple[Iterable[Interval], bool]]
+) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+    """Positions of items every device carries (not ``inside``: an end outside the
+    inventory) and, per site, of the items with an end there; in their order."""
+    everywhere: list[int] = []
+    sites: dict[str, list[int]] = {}
+    for k, (intervals, inside) in enumerate(ends):
+        if not inside:
+            everywhere.append(k)
+            continue
+        for site in finder.sites(intervals):
+            sites.setdefault(site, []).append(k)
+    return tuple(everywhere), {site: tuple(ks) for site, ks in sites.items()}
+
+
+def in_order(everywhere: tuple[int, ...], here: tuple[int, ...]) -> list[int]:
+    return list(heapq.merge(everywhere, here))
+
+
+SiteNets = tuple[tuple[str, tuple[Net, ...]], ...]
+
+
+def device_scope(inv: Inventory, dev: Device, sites: dict[str, SiteNets] | None = None) -> Scope:
+    """What ``dev`` carries; ``sites``: ``site_networks`` computed once for many devices."""
     grouped = driver(dev.platform).family in GROUPED_FAMILIES
     segments = inv.segments_by_id
-    local: dict[str, list[Net]] = {}
-    for iface in dev.interfaces:
-        if iface.address is not None and iface.segment is not None:
-            seg = segments[iface.segment]
-            local.setdefault(seg.zone, []).append(seg.subnet)
+    attached = {
+        segments[i.segment].zone
+        for i in dev.interfaces
+        if i.address is not None and i.segment is not None
+    }
     kinds = {z.id: z.kind for z in inv.zones}
-    return Scope(
-        grouped=grouped,
-        local=()
-        if grouped
-        else tuple(
-            (z, tuple(ipaddress.collapse_addresses(nets))) for z, nets in sorted(local.items())
+    public = any(kinds[z] is ZoneKind.DMZ for z in attached)
+    if dev.transit:
+        return Scope(grouped=grouped, public=public, transit=True)
+    local = (sites if sites is not None else site_networks(inv)).get(dev.site, ())
+    return Scope(grouped=grouped, local=local, public=public, site=dev.site)
+
+
+def site_networks(inv: Inventory) -> dict[str, SiteNets]:
+    """Each site's subnets by zone (collapsed): the ends a site-scoped device carries."""
+    by_site: dict[str, dict[str, list[Net]]] = {}
+    for seg in inv.segments:
+        by_site.setdefault(seg.site, {}).setdefault(seg.zone, []).append(seg.subnet)
+    return {
+        site: tuple(
+            (z, tuple(ipaddress.collapse_addresses(nets))) for z, nets in sorted(zones.items())
+        )
+        for site, zones in by_site.items()
+    }
+
+
+def restrict(nets: tuple[Net, ...], within: tuple[Net, ...]) -> tuple[Net, ...]:
+    """The part of ``nets`` inside ``within`` (both lists of disjoint prefixes)."""
+    out = []
+    for a in nets:
+        for b in within:
+            if a.subnet_of(b):
+                out.append(a)
+                break
+            if b.subnet_of(a):
+                out.append(b)
+    return tuple(ipaddress.collapse_addresses(out))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """What the generators read from one inventory and profile, derived once for all the
+    devices (each is a pass over the whole inventory: per device, the estate's square)."""
+
+    entries: tuple[Entry, ...]
+    inventory: tuple[Net, ...]
+    groups: tuple[dict[str, Any], ...]
+    sites: dict[str, SiteNets]
+    everywhere: tuple[int, ...]  # entries every device carries
+    at_site: dict[str, tuple[int, ...]]  # entries with an end at the site
+
+
+def _between_sites(e: Entry) -> bool:
+    return e.sources is not None and e.destinations is not None and e.source_zone != ROUTING
+
+
+def derive(inv: Inventory, prof: Profile) -> Derived:
+    entries = tuple(policy_entries(inv, prof))
+    everywhere, at_site = by_site(
+        SiteFinder(inv),
+        (
+            (
+                [net_interval(n) for n in (*(e.sources or ()), *(e.destinations or ()))],
+                _between_sites(e),
+            )
+            for e in entries
         ),
-        public=any(kinds[z] is ZoneKind.DMZ for z in local),
+    )
+    return Derived(
+        entries,
+        tuple(inventory_networks(inv)),
+        tuple(acl_groups(inv)),
+        site_networks(inv),
+        everywhere,
+        at_site,
     )
 
 
-def scoped_entries(inv: Inventory, prof: Profile, scope: Scope) -> list[Entry]:
+def scoped_entries(derived: Derived, scope: Scope) -> list[Entry]:
     """The policy's entries as one device carries them (see ``Scope``)."""
     local = dict(scope.local)
     out: list[Entry] = []
-    for e in policy_entries(inv, prof):
+    picked = (
+        derived.entries
+        if scope.site is None
+        else [
+            derived.entries[k]
+            for k in in_order(derived.everywhere, derived.at_site.get(scope.site, ()))
+        ]
+    )
+    for e in picked:
         if e.sources is None and not scope.public:
             continue
-        if e.label.startswith("intra-zone ") and not scope.grouped:
-            mine = local.get(e.source_zone)
-            if mine:
-                label = f"{e.label} (to and from this device's subnets)"
-                out.append(Entry(label, e.source_zone, e.source_zone, mine, e.destinations, "ip"))
-                out.append(Entry(label, e.source_zone, e.source_zone, e.sources, mine, "ip"))
+        src, dst = e.sources, e.destinations
+        if e.source_zone == ROUTING and not scope.transit and src is not None:
+            # Routers' hellos are link-local: they come from the site's own segments.
+            here = restrict(src, tuple(n for _, nets in scope.local for n in nets))
+            if here:
+                out.append(replace(e, sources=here, source_set=None))
             continue
-        out.append(e)
+        if scope.transit or src is None or dst is None or not _between_sites(e):
+            out.append(e)
+            continue
+        here_src = restrict(src, local.get(e.source_zone, ()))
+        here_dst = restrict(dst, local.get(e.destination_zone, ()))
+        if here_src == src or here_dst == dst:
+            out.append(e)  # one end lies wholly at the site: the entry as it is
+            continue
+        label = f"{e.label} (from and to this site)"
+        if here_src:
+            out.append(replace(e, label=label, sources=here_src, source_set=None))
+        if here_dst:
+            out.append(replace(e, label=label, destinations=here_dst, destination_set=None))
     return out
 
 
-def _acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any]]:
+def _acl_lines(derived: Derived, scope: Scope) -> list[dict[str, Any]]:
     """Stateless first-match entries; ``any`` for the outside, behind explicit denies."""
     grouped = scope.grouped
-    entries = scoped_entries(inv, prof, scope)
-    everything = inventory_networks(inv)
+    entries = scoped_entries(derived, scope)
+    everything = derived.inventory
     lines: list[dict[str, Any]] = []
 
     def ends(nets: tuple[Net, ...] | None, set_: str | None) -> list[Address]:
@@ -405,9 +540,9 @@ def acl_groups(inv: Inventory) -> list[dict[str, Any]]:
 GROUPED_FAMILIES = frozenset({"ios"})  # platforms with network object groups
 
 
-def acl_lines(inv: Inventory, prof: Profile, scope: Scope) -> list[dict[str, Any]]:
-    """A device's entries (the WAN carries every zone's traffic: every flow is there)."""
-    lines = _acl_lines(inv, prof, scope)
+def acl_lines(derived: Derived, scope: Scope) -> list[dict[str, Any]]:
+    """A device's entries, numbered."""
+    lines = _acl_lines(derived, scope)
     number = 0
     for line in lines:
         if line["kind"] in {"permit", "deny"}:
@@ -516,10 +651,15 @@ def yamaha_filters(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def acl_context(
-    inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
+    inv: Inventory,
+    prof: Profile,
+    dev: Device,
+    lines: list[dict[str, Any]] | None = None,
+    derived: Derived | None = None,
 ) -> dict[str, Any]:
-    scope = device_scope(inv, dev)
-    lines = lines if lines is not None else acl_lines(inv, prof, scope)
+    derived = derived if derived is not None else derive(inv, prof)
+    scope = device_scope(inv, dev, derived.sites)
+    lines = lines if lines is not None else acl_lines(derived, scope)
     family = driver(dev.platform).family
     if family == "yamaha":
         filters = yamaha_filters(lines)
@@ -533,7 +673,7 @@ def acl_context(
             "dynamic": [d["number"] for f in filters for d in f.get("dynamic", ())],
         }
     return {
-        "groups": acl_groups(inv) if scope.grouped else [],
+        "groups": derived.groups if scope.grouped else [],
         "hostname": dev.hostname,
         "platform": str(dev.platform),
         "profile": prof.name.value,
@@ -548,10 +688,14 @@ def acl_context(
 
 
 def render_acl(
-    inv: Inventory, prof: Profile, dev: Device, lines: list[dict[str, Any]] | None = None
+    inv: Inventory,
+    prof: Profile,
+    dev: Device,
+    lines: list[dict[str, Any]] | None = None,
+    derived: Derived | None = None,
 ) -> str:
     family = driver(dev.platform).family
-    context = acl_context(inv, prof, dev, lines)
+    context = acl_context(inv, prof, dev, lines, derived)
     return environment().get_template(f"{family}/acl.j2").render(context)
 
 
@@ -560,10 +704,11 @@ def render_all(inv: Inventory, prof: Profile) -> dict[str, str]:
     out = {
         f"isolation/nftables/{gw.name}.nft": render_nftables(inv, prof, gw) for gw in gateways(inv)
     }
+    derived = derive(inv, prof)
     lines: dict[Scope, list[dict[str, Any]]] = {}
     for dev in border_devices(inv):
-        scope = device_scope(inv, dev)
+        scope = device_scope(inv, dev, derived.sites)
         if scope not in lines:
-            lines[scope] = acl_lines(inv, prof, scope)
-        out[f"isolation/acl/{dev.hostname}.cfg"] = render_acl(inv, prof, dev, lines[scope])
+            lines[scope] = acl_lines(derived, scope)
+        out[f"isolation/acl/{dev.hostname}.cfg"] = render_acl(inv, prof, dev, lines[scope], derived)
     return out

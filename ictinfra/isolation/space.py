@@ -342,8 +342,12 @@ class BoxIndex:
     def __init__(self) -> None:
         self._grids: dict[tuple[int, int], tuple[_Grid, _Grid]] = {}
         self.items: list[tuple[Box, int]] = []
+        # Sorted source cells of each grid, for queries too wide on both sides to list
+        # their cells: a range search finds the filed cells they meet (built on demand).
+        self._keys: dict[tuple[int, int], list[int]] = {}
 
     def add(self, box: Box, payload: int) -> None:
+        self._keys.clear()
         idx = len(self.items)
         self.items.append((box, payload))
         (ss, src), (ds, dst) = _filed(box[0]), _filed(box[1])
@@ -381,9 +385,13 @@ class BoxIndex:
             elif dst is not None:
                 _collect(found, by_dst, dst, src, box, 0, ss)
             else:
-                for a, inner in by_src.items():
-                    if _cell_meets(a, ss, box[0]):
-                        _collect(found, {a: inner}, [a], None, box, 1, ds)
+                keys = self._keys.get((ss, ds))
+                if keys is None:
+                    keys = self._keys[(ss, ds)] = sorted(by_src)
+                for lo, hi in box[0]:
+                    first = bisect.bisect_left(keys, lo >> ss)
+                    last = bisect.bisect_right(keys, hi >> ss)
+                    _collect(found, by_src, keys[first:last], None, box, 1, ds)
         items = self.items
         for idx in sorted(found):
             item = items[idx]

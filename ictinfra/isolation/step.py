@@ -17,24 +17,30 @@ from ictinfra.isolation.errors import RulesetParseError
 from ictinfra.isolation.filters import PacketFilter
 from ictinfra.isolation.generate import (
     Scope,
+    SiteFinder,
+    SiteNets,
     border_devices,
+    by_site,
     device_scope,
     gateways,
+    in_order,
     interface_zones,
     render_all,
+    site_networks,
 )
 from ictinfra.isolation.parse_acl import parse_acl
 from ictinfra.isolation.parse_nft import parse_nftables
 from ictinfra.isolation.policy import (
     ALPHA,
     OUTSIDE,
+    ROUTING,
     AllowedPath,
     Profile,
     allowed_paths,
     check_flows,
     zone_intervals,
 )
-from ictinfra.isolation.space import MAX_PORT, MAX_PROTO, Interval, boxes, net_interval
+from ictinfra.isolation.space import Box, Interval, iv_and, merge, net_interval
 from ictinfra.isolation.verify import Verification, verify
 from ictinfra.report import Section, Table
 
@@ -64,35 +70,84 @@ def unfiltered_interfaces(inv: Inventory, dev: Device, flt: PacketFilter) -> lis
     ]
 
 
+def _inside(path: AllowedPath) -> bool:
+    """Both ends in zones of the inventory: a site-scoped device carries its part only."""
+    return path.source_zone not in {OUTSIDE, ROUTING} and path.destination_zone != OUTSIDE
+
+
+@dataclass(frozen=True)
+class PathsBySite:
+    """The policy's paths with, per site, those with an end there (see ``by_site``)."""
+
+    paths: list[AllowedPath]
+    everywhere: tuple[int, ...]
+    at_site: dict[str, tuple[int, ...]]
+
+
+def paths_by_site(inv: Inventory, paths: list[AllowedPath]) -> PathsBySite:
+    everywhere, at_site = by_site(
+        SiteFinder(inv),
+        (([iv for box in p.boxes for side in box[:2] for iv in side], _inside(p)) for p in paths),
+    )
+    return PathsBySite(paths, everywhere, at_site)
+
+
 @dataclass
 class _Context:
     paths: list[AllowedPath]
     zones: dict[str, list[Interval]]
     cache: dict[tuple[object, ...], Any]
     required: dict[Scope, list[AllowedPath]]
+    sites: dict[str, SiteNets]
+    indexed: PathsBySite
 
 
 def _context(inv: Inventory, prof: Profile) -> _Context:
-    return _Context(allowed_paths(inv, prof), zone_intervals(inv), {}, {})
+    paths = allowed_paths(inv, prof)
+    return _Context(
+        paths, zone_intervals(inv), {}, {}, site_networks(inv), paths_by_site(inv, paths)
+    )
 
 
-def required_paths(inv: Inventory, paths: list[AllowedPath], scope: Scope) -> list[AllowedPath]:
-    """The policy's paths one device must permit (its ``Scope``); all stay allowed."""
-    local = {z: [net_interval(n) for n in nets] for z, nets in scope.local}
-    zones = zone_intervals(inv)
+def required_paths(
+    paths: list[AllowedPath], scope: Scope, indexed: PathsBySite | None = None
+) -> list[AllowedPath]:
+    """The policy's paths one device must permit (its ``Scope``); all stay allowed.
+    ``indexed``: ``paths`` by site, so that a device looks only at its site's paths."""
+    local = {z: tuple(merge(net_interval(n) for n in nets)) for z, nets in scope.local}
+    picked = paths
+    if indexed is not None and scope.site is not None:
+        positions = in_order(indexed.everywhere, indexed.at_site.get(scope.site, ()))
+        picked = [indexed.paths[k] for k in positions]
     out = []
-    for path in paths:
+    for path in picked:
         if path.source_zone == OUTSIDE and not scope.public:
             continue
-        if path.label.startswith("intra-zone ") and not scope.grouped:
-            mine = local.get(path.source_zone)
-            if mine:
-                everything = [(0, MAX_PROTO)], [(0, MAX_PORT)]
-                zone = zones[path.source_zone]
-                bx = boxes(mine, zone, *everything) + boxes(zone, mine, *everything)
-                out.append(replace(path, boxes=tuple(bx)))
+        if path.source_zone == ROUTING and not scope.transit:
+            # Link-local: hellos come from the site's own segments (as the generator writes).
+            attached = tuple(merge(iv for ivs in local.values() for iv in ivs))
+            hellos: list[Box] = [
+                (here, dst, protos, ports)
+                for src, dst, protos, ports in path.boxes
+                if (here := iv_and(src, attached))
+            ]
+            if hellos:
+                out.append(replace(path, boxes=tuple(hellos)))
             continue
-        out.append(path)
+        if scope.transit or not _inside(path):
+            out.append(path)
+            continue
+        src_here, dst_here = local.get(path.source_zone, ()), local.get(path.destination_zone, ())
+        bx: list[Box] = []
+        for src, dst, protos, ports in path.boxes:
+            mine = iv_and(src, src_here) if src_here else ()
+            if mine:
+                bx.append((mine, dst, protos, ports))
+            mine = iv_and(dst, dst_here) if dst_here else ()
+            if mine:
+                bx.append((src, mine, protos, ports))
+        if bx:
+            out.append(replace(path, boxes=tuple(bx)))
     return out
 
 
@@ -116,10 +171,10 @@ def check_text(
         return Checked(name, "acl" if dev else "nftables", path, None, (str(exc),))
     required = None
     if dev is not None:
-        scope = device_scope(inv, dev)
+        scope = device_scope(inv, dev, ctx.sites)
         required = ctx.required.get(scope)
         if required is None:
-            required = ctx.required[scope] = required_paths(inv, ctx.paths, scope)
+            required = ctx.required[scope] = required_paths(ctx.paths, scope, ctx.indexed)
     result = verify(flt, ctx.paths, ctx.zones, prof.name.value, ctx.cache, required)
     extra = unfiltered_interfaces(inv, dev, flt) if dev is not None else []
     return Checked(name, flt.kind, path, result, (*result.problems, *extra))
@@ -254,6 +309,10 @@ def build(inv: Inventory, prof: Profile = ALPHA) -> tuple[dict[str, str], Sectio
             ("model", prof.name.value),
             ("isolation gateways (nftables)", len(gateways(inv))),
             ("border devices (ACLs)", len(border_devices(inv))),
+            (
+                "of them transit hubs (every path; the others: paths with an end at their site)",
+                sum(d.transit for d in border_devices(inv)),
+            ),
             ("rules verified", sum(c.verification.rules for c in checked if c.verification)),
             ("flows refused by the model", len(refused)),
         ),

@@ -335,8 +335,19 @@ def _beyond(pieces: Iterable[Box], allowed: BoxIndex) -> list[Box]:
     return out
 
 
+def _beyond_memo(box: Box, allowed: BoxIndex, memo: dict[Box, list[Box]]) -> list[Box]:
+    out = memo.get(box)
+    if out is None:
+        out = memo[box] = _beyond([box], allowed)
+    return out
+
+
 def _analyse(
-    flt: PacketFilter, paths: Sequence[AllowedPath], required: Sequence[AllowedPath]
+    flt: PacketFilter,
+    paths: Sequence[AllowedPath],
+    required: Sequence[AllowedPath],
+    allowed: BoxIndex | None = None,
+    beyond: dict[Box, list[Box]] | None = None,
 ) -> tuple[Pieces, Pieces, tuple[tuple[int, ...], ...]]:
     """The proof without the permitted space's fragments, one pass over the accept rules.
 
@@ -351,7 +362,10 @@ def _analyse(
     (``tests/isolation/test_verify_fast.py`` checks it against brute force too).
     """
     rules = _Rules(flt)
-    allowed = _path_index(paths)
+    allowed = allowed if allowed is not None else _path_index(paths)
+    # What of a rule's box the policy does not allow, by box: the same entries (outbound,
+    # a zone's own traffic) recur on every device of an estate.
+    beyond = beyond if beyond is not None else {}
     wanted = _path_index(required)
     wants = [box for path in required for box in path.boxes]
     opened: dict[int, list[Box]] = {}
@@ -364,7 +378,7 @@ def _analyse(
             if (number, box) in rules.shadowed:
                 continue  # the same box earlier: it permits nothing
             cuts: list[Box] | None = None
-            outside = _beyond([box], allowed)
+            outside = _beyond_memo(box, allowed, beyond)
             if outside:
                 cuts = rules.before(box, number)
                 if subtract_all(outside, cuts):
@@ -492,7 +506,7 @@ def verify(
     paths: Sequence[AllowedPath],
     zones: dict[str, list[Interval]],
     model: str = "",
-    cache: dict[tuple[object, ...], _Analysis] | None = None,
+    cache: dict[tuple[object, ...], Any] | None = None,
     required: Sequence[AllowedPath] | None = None,
     *,
     reference: bool = False,
@@ -513,7 +527,15 @@ def verify(
             )
             analysis = _Analysis(opened, lost, found, by_number)
         else:
-            analysis = _Analysis(*_analyse(flt, paths, needed))
+            # The policy's index is the same for every filter checked against it.
+            allowed = cache.get(("allowed", id(paths))) if cache is not None else None
+            if allowed is None:
+                allowed = _path_index(paths)
+                if cache is not None:
+                    cache[("allowed", id(paths))] = allowed
+                    cache[("beyond", id(paths))] = {}
+            memo = cache.get(("beyond", id(paths))) if cache is not None else None
+            analysis = _Analysis(*_analyse(flt, paths, needed, allowed, memo))
         if cache is not None and key is not None:
             cache[key] = analysis
 
