@@ -42,10 +42,30 @@ class Backend(ABC):
     def __init__(self, cfg: StackConfig, parent: pulumi.Resource) -> None:
         self.cfg = cfg
         self.parent = parent
+        self._children: dict[pulumi.Resource, pulumi.ResourceOptions] = {}
 
     def child(self, parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
-        """Options for a provider resource: explicit provider, parent, extra options."""
-        return pulumi.ResourceOptions(parent=parent, provider=self.provider, **kwargs)  # type: ignore[arg-type]
+        """Options for a provider resource: explicit provider, parent, extra options, and
+        the provider package's defaults (plugin version) that its constructors merge in.
+
+        Without extra options they are made once per parent and shared: the SDK copies
+        the options it is given and changes only its copy. With the defaults already in,
+        ``lean`` has nothing to merge (``ResourceOptions.merge`` copies every list
+        attribute: a tenth of a registration's program time).
+        """
+        if kwargs or parent not in self._children:
+            defaults = _opts_defaults(type(self.provider))
+            opts = pulumi.ResourceOptions(
+                parent=parent,
+                provider=self.provider,
+                version=defaults.version,
+                plugin_download_url=defaults.plugin_download_url,
+                **kwargs,  # type: ignore[arg-type]
+            )
+            if kwargs:
+                return opts
+            self._children[parent] = opts
+        return self._children[parent]
 
     @property
     @abstractmethod
@@ -124,6 +144,18 @@ def _opts_defaults(cls: type) -> pulumi.ResourceOptions:
     return _OPTS_DEFAULTS[package]
 
 
+def _with_defaults(cls: type, opts: pulumi.ResourceOptions) -> pulumi.ResourceOptions:
+    """``ResourceOptions.merge(defaults, opts)`` as the generated constructor does; options
+    that already carry the defaults' values (``Backend.child``) would come out the same."""
+    defaults = _opts_defaults(cls)
+    if (
+        opts.version == defaults.version
+        and opts.plugin_download_url == defaults.plugin_download_url
+    ):
+        return opts
+    return pulumi.ResourceOptions.merge(defaults, opts)
+
+
 def lean(
     cls: type[R],
     token: str,
@@ -165,7 +197,7 @@ def lean(
         token,
         name,
         props,
-        pulumi.ResourceOptions.merge(_opts_defaults(cls), opts),
+        _with_defaults(cls, opts),
     )
     for key in computed:
         res.__dict__[key] = res.__dict__[names[key]]
