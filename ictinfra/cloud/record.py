@@ -101,6 +101,33 @@ def plain_value(value: struct_pb2.Value) -> Any:
     return out
 
 
+def as_recorded(value: Any) -> Any:
+    """``plain_struct`` of the Struct the SDK would build from ``value`` (a serialised
+    input: plain values, lists, dicts), without building and reading it back: numbers as
+    the Struct's doubles, secrets masked, unknowns named (tested equal)."""
+    kind = type(value)
+    out: Any = value
+    if kind is str:
+        out = "[unknown]" if value == _UNKNOWN else value
+    elif kind is dict:
+        sig = value.get(_SIG_KEY)
+        if sig == _SECRET_SIG:
+            out = MASK
+        elif sig == _RESOURCE_SIG:
+            urn = value.get("urn", "")
+            out = {"$ref": urn if type(urn) is str else ""}
+        else:
+            out = {k: as_recorded(v) for k, v in value.items()}
+    elif kind is list or kind is tuple:
+        out = [as_recorded(v) for v in value]
+    elif kind is int or kind is float:
+        number = float(value)
+        out = int(number) if number.is_integer() else number
+    elif kind is not bool and value is not None:
+        raise TypeError(f"not a serialised input: {kind.__name__}")
+    return out
+
+
 def plain_struct(message: struct_pb2.Struct) -> Any:
     """``clean(MessageToDict(message))`` of a wire ``Struct`` (tested equal)."""
     fields = message.fields
@@ -240,6 +267,16 @@ class RecordingMonitor(mocks.MockMonitor):
         self.inline = inline
         self.registrations: list[dict[str, Any]] = []
         self.reads: list[dict[str, Any]] = []
+        # Inputs the fast path serialised, by (type, name), until their registration
+        # arrives; None where two were offered at once (then the wire is read).
+        self._offered: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def offer_inputs(self, type_: str, name: str, fields: dict[str, Any]) -> None:
+        """The fast path's serialised inputs of a resource about to register (see
+        ``_serialize_plain``): recorded from these instead of reading the Struct back."""
+        key = (type_, name)
+        with self._lock:
+            self._offered[key] = None if key in self._offered else fields
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent and parent.split("::")[2] != STACK_TYPE:
@@ -250,6 +287,8 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802  (the gRPC method's name)
         urn = self.make_urn(request.parent, request.type, request.name)
+        with self._lock:
+            offered = self._offered.pop((request.type, request.name), None)
         options: dict[str, Any] = {
             "protect": request.protect,
             "ignoreChanges": sorted(request.ignoreChanges),
@@ -272,7 +311,7 @@ class RecordingMonitor(mocks.MockMonitor):
             "parent": request.parent,
             "custom": request.custom,
             "provider": _strip_id(request.provider),
-            "inputs": plain_struct(request.object),
+            "inputs": plain_struct(request.object) if offered is None else as_recorded(offered),
             "dependencies": sorted(set(request.dependencies)),
             "propertyDependencies": {
                 k: sorted(set(v.urns))
@@ -561,6 +600,9 @@ async def _serialize_plain(
             for name, result in fields.items():
                 struct[name] = result
             property_deps.update(found)
+            monitor = settings.get_monitor()
+            if isinstance(monitor, RecordingMonitor):
+                monitor.offer_inputs(resource_obj._type, resource_obj._name, fields)
             return struct
     return await _SDK_SERIALIZE(
         inputs,

@@ -260,3 +260,36 @@ def test_plain_serialiser_sends_what_the_sdk_sends() -> None:
     ]
     assert marked["enum"]["inputs"]["colour"] == "red"
     assert marked["ref"]["inputs"]["dep"] == {"$ref": "urn:pulumi:s::p::test:index:Dep::dep"}
+
+
+def test_as_recorded_reads_what_plain_struct_reads_of_the_same_inputs() -> None:
+    from google.protobuf import struct_pb2  # noqa: PLC0415
+
+    value = {
+        "name": "vm-1",
+        "count": 4,
+        "big": 2**60 + 1,  # a double on the wire: recorded as the wire has it
+        "ratio": 2.5,
+        "whole": 3.0,
+        "on": True,
+        "none": None,
+        "unknown": rec._UNKNOWN,
+        "list": [1, "a", None, {"x": [2.0, 0.5]}, []],
+        "secret": {rec._SIG_KEY: rec._SECRET_SIG, "value": "hidden"},
+        "other_sig": {rec._SIG_KEY: "something-else", "value": 3},
+        "empty": {},
+    }
+    st = struct_pb2.Struct()
+    st.update(value)
+    assert rec.as_recorded(value) == rec.plain_struct(st)
+    assert rec.as_recorded(value)["big"] == int(float(2**60 + 1))
+    with pytest.raises(TypeError, match="not a serialised input"):
+        rec.as_recorded({"x": object()})
+
+
+def test_inputs_offered_twice_under_one_name_are_read_from_the_wire() -> None:
+    monitor = rec.RecordingMonitor(rec.OfflineMocks(), inline=True)
+    monitor.offer_inputs("t:i:T", "n", {"a": 1})
+    assert monitor._offered[("t:i:T", "n")] == {"a": 1}
+    monitor.offer_inputs("t:i:T", "n", {"a": 2})
+    assert monitor._offered[("t:i:T", "n")] is None  # which is which: unknown
