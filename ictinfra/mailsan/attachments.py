@@ -428,7 +428,11 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
                 for key in ("/AA", "/Annots"):
                     if key in page.obj:
                         del page.obj[key]
-            scans = [_scan_picture(page, policy) for page in pdf.pages]
+            scans = (
+                [_scan_picture(page, policy) for page in pdf.pages]
+                if policy.convert_documents_to == "image_pdf"
+                else []
+            )
             cleaned = io.BytesIO()
             pdf.save(cleaned)
     except pikepdf.PdfError as exc:
@@ -496,6 +500,7 @@ class _Scan:
 
 
 _SCAN_COLOUR = {"/DeviceRGB": "RGB", "/DeviceGray": "L"}
+_SCAN_MAX_CONTENT = 512  # bytes of (encoded) content stream
 _SCAN_SPARE_KEYS = {"/Type", "/Subtype", "/Width", "/Height", "/ColorSpace", "/BitsPerComponent"}
 _SCAN_SPARE_KEYS |= {"/Filter", "/Length", "/Name", "/Interpolate", "/Intent", "/Metadata"}
 
@@ -525,6 +530,21 @@ def _scan_picture(  # noqa: PLR0911, PLR0912 - one check per way a page can diff
         if "/CropBox" in obj and _numbers(obj.CropBox) != box:
             return None
         width, height = box[2], box[3]
+        contents = obj.get("/Contents")
+        if isinstance(contents, pikepdf.Stream):
+            streams: list[pikepdf.Object] = [contents]
+        elif isinstance(contents, pikepdf.Array):
+            streams = list(contents)
+        else:
+            return None
+        # "q W 0 0 H 0 0 cm /Im0 Do Q" is a few dozen bytes: a longer content stream is
+        # not a scan, and is not parsed here (a text page may hold 100,000 operators).
+        # Compressed, 512 bytes expand to at most half a megabyte: decoded, then measured.
+        length = sum(int(part.get("/Length", _SCAN_MAX_CONTENT + 1)) for part in streams)
+        if not streams or length > _SCAN_MAX_CONTENT:
+            return None
+        if sum(len(part.read_bytes()) for part in streams) > _SCAN_MAX_CONTENT:
+            return None
         ops = []
         for instruction in pikepdf.parse_content_stream(page):
             if not isinstance(instruction, pikepdf.ContentStreamInstruction):

@@ -416,3 +416,16 @@ def test_a_picture_lying_about_its_size_falls_back_to_pdfium() -> None:
     assert scan is not None  # the dictionary looks like a scan...
     assert _scan_jpeg(scan) is None  # ...the picture does not match it
     process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+
+
+def test_a_long_content_stream_is_not_parsed_for_the_scan_check() -> None:
+    def padded(pdf: pikepdf.Pdf, page: pikepdf.Page, _image: pikepdf.Stream) -> None:
+        # The same drawing, preceded by 600 bytes of no-op save/restore pairs.
+        name = next(iter(page.Resources.XObject.keys()))
+        content = b"q Q " * 150 + f"q 300 0 0 420 0 0 cm {name} Do Q".encode()
+        page.obj.Contents = pdf.make_stream(content)
+
+    data = _edited_scan(padded)
+    assert _scans(data) == [None]  # left to pdfium, which renders the same page
+    picture, _ = _delivered_picture(data)
+    assert picture.size == (300, 420)
