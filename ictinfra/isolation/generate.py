@@ -277,8 +277,10 @@ class Scope:
     the site, and a path with no end there is left out: an office router does not list
     the data centre's system-to-system flows, and the estate's ACLs grow with the estate,
     not with its square. ``transit`` devices (hubs the inventory marks ``transit: true``)
-    carry every path, as do all devices for paths to or from the outside. Only devices
-    facing a DMZ carry the public's connections to it.
+    carry every path. Traffic of a zone to the outside is carried wherever that zone has
+    a segment at the site (the zone's way out may lie at any of them), routers' hellos
+    only from the site's own segments (link-local), and only devices facing a DMZ carry
+    the public's connections to it.
     """
 
     grouped: bool
@@ -433,6 +435,8 @@ def scoped_entries(derived: Derived, scope: Scope) -> list[Entry]:
             if here:
                 out.append(replace(e, sources=here, source_set=None))
             continue
+        if dst is None and not scope.transit and e.source_zone not in local:
+            continue  # to the outside from a zone this site has no segment of
         if scope.transit or src is None or dst is None or not _between_sites(e):
             out.append(e)
             continue

@@ -14,6 +14,7 @@ does not understand is refused with its line (fail closed).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -103,6 +104,14 @@ def _rule_boxes(
     return tuple(boxes(srcs, dsts, protos, ports))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def network(text: str) -> Interval:
+    """A prefix (``A/len`` or ``A/MASK``) as an interval; ``ValueError`` if it is not one.
+    Cached: an estate's rulesets repeat the same zones' prefixes on every device."""
+    net = ipaddress.IPv4Network(text, strict=True)
+    return int(net.network_address), int(net.broadcast_address)
+
+
 # --- Cisco IOS / IOS XE ---------------------------------------------------------------
 
 _IOS_ENTRY = re.compile(r"^\s*(?:\d+\s+)?(permit|deny|evaluate|remark)\b\s*(.*)$")
@@ -127,10 +136,9 @@ def _ios_addr(
             raise src.error(n, f"unknown object-group '{name}'")
         return groups[name], j + 2
     try:
-        net = ipaddress.IPv4Network(f"{words[j]}/{words[j + 1]}", strict=True)
+        return [network(f"{words[j]}/{words[j + 1]}")], j + 2
     except (ValueError, IndexError) as exc:
         raise src.error(n, f"not an address and wildcard: {' '.join(words[j : j + 2])}") from exc
-    return [(int(net.network_address), int(net.broadcast_address))], j + 2
 
 
 def _ios_group_member(src: _Lines, n: int, words: list[str]) -> Interval:
@@ -139,8 +147,7 @@ def _ios_group_member(src: _Lines, n: int, words: list[str]) -> Interval:
             a = int(ipaddress.IPv4Address(words[1]))
             return a, a
         if len(words) == 2:  # 'A MASK'
-            net = ipaddress.IPv4Network(f"{words[0]}/{words[1]}", strict=True)
-            return int(net.network_address), int(net.broadcast_address)
+            return network(f"{words[0]}/{words[1]}")
     except ValueError as exc:
         raise src.error(n, f"not a group member: '{' '.join(words)}'") from exc
     raise src.error(n, f"not a group member (host A or A MASK): '{' '.join(words)}'")
@@ -314,8 +321,7 @@ def _yamaha_addrs(src: _Lines, n: int, word: str) -> list[Interval]:
                 first, last = int(ipaddress.IPv4Address(lo)), int(ipaddress.IPv4Address(hi))
                 out.append((first, last))
             else:
-                net = ipaddress.IPv4Network(part, strict=True)
-                out.append((int(net.network_address), int(net.broadcast_address)))
+                out.append(network(part))
         except ValueError as exc:
             raise src.error(n, f"not an address: '{part}'") from exc
         if out[-1][0] > out[-1][1]:
@@ -499,10 +505,9 @@ def _nec_addr(src: _Lines, n: int, word: str) -> Interval:
     if word == "any":
         return ANY
     try:
-        net = ipaddress.IPv4Network(word, strict=True)
+        return network(word)
     except ValueError as exc:
         raise src.error(n, f"not an address: '{word}'") from exc
-    return int(net.network_address), int(net.broadcast_address)
 
 
 def _nec_name(src: _Lines, n: int, name: str) -> str:

@@ -134,6 +134,8 @@ def required_paths(
             if hellos:
                 out.append(replace(path, boxes=tuple(hellos)))
             continue
+        if path.destination_zone == OUTSIDE and not scope.transit and path.source_zone not in local:
+            continue  # as the generator: no zone of this site, none of its traffic
         if scope.transit or not _inside(path):
             out.append(path)
             continue

@@ -83,3 +83,25 @@ def test_every_example_ruleset_is_proved_with_site_scopes() -> None:
     # A regional office's router does not list the data centre's system-to-system flows.
     assert "flow mynumber-to-lgwan-stats" in rendered["isolation/acl/dc-fw-12.cfg"]
     assert "flow mynumber-to-lgwan-stats" not in rendered["isolation/acl/iga-rt-11.cfg"]
+
+
+def test_traffic_to_the_outside_is_carried_where_its_zone_has_a_segment() -> None:
+    """An office without an internet-zone segment carries none of that zone's traffic to
+    the outside; the data centre, where the zone lives, carries all of it (its way out)."""
+    inv = load_inventory(EXAMPLE)
+    rendered = render_all(inv, ALPHA)
+    internet_host = next(  # a PC on the head office's internet-zone segment
+        str(seg.subnet.network_address + 50)
+        for seg in inv.segments
+        if seg.site == "honcho" and seg.zone == "internet"
+    )
+    results = {}
+    for name in ("dc-fw-11", "iga-rt-11"):
+        path = f"isolation/acl/{name}.cfg"
+        checked = check_text(inv, ALPHA, name, path, rendered[path])
+        assert checked.problems == ()
+        assert checked.verification is not None
+        results[name] = checked.verification
+    assert host_paths(results["dc-fw-11"], internet_host, "198.51.100.7")
+    assert host_paths(results["iga-rt-11"], internet_host, "198.51.100.7") == []
+    assert "outside from internet" not in rendered["isolation/acl/iga-rt-11.cfg"]
