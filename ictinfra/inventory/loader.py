@@ -63,30 +63,39 @@ _ADAPTERS = {name: _list_adapter(model) for name, model in LIST_SECTIONS.items()
 
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# The safe loader's and dumper's implicit rules are class-level (no path resolvers): one
-# resolver answers for both.
+# PyYAML's implicit rules, those of its safe loader and dumper (class-level, without path
+# resolvers): one resolver answers for both.
 _RESOLVER = yaml.resolver.Resolver()
-_TAGS: dict[tuple[str, Any], str] = {}  # (plain scalar, implicit) -> tag, bounded below
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# Plain scalars the safe constructor turns into values by one method, without children.
+_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp")
+)
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag, bounded below
 
 
 def cached_resolve(kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-    """``Resolver.resolve``, remembered for scalars.
+    """``Resolver.resolve``, remembered for plain scalars.
 
     Inventories repeat the same scalars (zones, platforms, numbers) thousands of times; the
     regex walk of the resolver was the largest single cost of loading at scale. Set as an
     instance attribute (``self.resolve``), libyaml's parser and emitter call it directly.
+    Without path resolvers, a scalar's tag depends only on its text when it may be plain
+    (``implicit[0]``) and is the default (string) tag otherwise.
     """
-    if kind is not yaml.ScalarNode:
-        resolved: str = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-        return resolved
-    key = (value, implicit)
-    try:
-        return _TAGS[key]
-    except KeyError:
-        tag: str = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
-        if len(_TAGS) < 1 << 17:
-            _TAGS[key] = tag
+    if kind is yaml.ScalarNode:
+        if not implicit[0]:
+            return _STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_PLAIN_TAGS) < 1 << 17:
+                _PLAIN_TAGS[value] = tag
         return tag
+    resolved: str = _RESOLVER.resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+    return resolved
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -109,15 +118,6 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return mapping
 
 
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-# Plain scalars the safe constructor turns into values by one method, without children.
-_SCALARS = frozenset(
-    f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp")
-)
-
-
 class _Unusual(Exception):  # noqa: N818 - a signal inside this module, not an error
     """A document the plain construction does not cover: the generic constructor builds it."""
 
@@ -137,35 +137,44 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
     duplicates = loader.duplicates
     made: dict[int, Any] = {}  # id of a map/list node -> its object (aliases share nodes)
 
+    def scalar(node: yaml.Node) -> Any:
+        if node.tag == _STR:
+            return node.value
+        if node.tag in _SCALARS:
+            return scalars[node.tag](loader, node)
+        raise _Unusual  # merge keys (<<), '=' keys, other tags
+
+    def mapping(node: yaml.Node) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        made[id(node)] = out
+        keys = []
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.__class__ is not scalar_node:
+                raise _Unusual  # complex keys
+            key = scalar(key_node)
+            if isinstance(key, str | int) and key in seen:
+                duplicates.append((key_node.start_mark.line + 1, f"duplicate key '{key}'"))
+            seen.add(key)
+            keys.append(key)
+        for key, (_, value_node) in zip(keys, node.value, strict=True):
+            # Most values are strings: taken here without a call.
+            if value_node.__class__ is scalar_node and value_node.tag == _STR:
+                out[key] = value_node.value
+            else:
+                out[key] = build(value_node)
+        return out
+
     def build(node: yaml.Node) -> Any:
         kind = node.__class__
-        tag = node.tag
         if kind is scalar_node:
-            if tag == _STR:
-                return node.value
-            if tag in _SCALARS:
-                return scalars[tag](loader, node)
-            raise _Unusual
+            return scalar(node)
         known = made.get(id(node))
         if known is not None:
             return known
-        if kind is mapping_node and tag == _MAP:
-            mapping: dict[Any, Any] = {}
-            made[id(node)] = mapping
-            keys = []
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                if key_node.__class__ is not scalar_node or key_node.tag not in _PLAIN_KEYS:
-                    raise _Unusual  # merge keys (<<), '=' keys, complex keys
-                key = build(key_node)
-                if isinstance(key, str | int) and key in seen:
-                    duplicates.append((key_node.start_mark.line + 1, f"duplicate key '{key}'"))
-                seen.add(key)
-                keys.append(key)
-            for key, (_, value_node) in zip(keys, node.value, strict=True):
-                mapping[key] = build(value_node)
-            return mapping
-        if kind is sequence_node and tag == _SEQ:
+        if kind is mapping_node and node.tag == _MAP:
+            return mapping(node)
+        if kind is sequence_node and node.tag == _SEQ:
             sequence: list[Any] = []
             made[id(node)] = sequence
             sequence.extend(build(item) for item in node.value)
@@ -177,9 +186,6 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
     except (_Unusual, yaml.YAMLError, ValueError, TypeError, RecursionError):
         del duplicates[:]
         return loader.construct_document(root)
-
-
-_PLAIN_KEYS = _SCALARS | {_STR}
 
 
 @dataclass(frozen=True)

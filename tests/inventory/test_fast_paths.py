@@ -174,3 +174,22 @@ def test_static_ansible_inventory_is_the_generic_dump(folder: Path) -> None:
 def test_group_names_are_identifiers() -> None:
     assert group_name("site", "Iga-Ueno 1") == "site_iga_ueno_1"
     assert group_name("system", "SYS-001") == "system_sys_001"
+
+
+@pytest.mark.parametrize(
+    "implicit", [(True, False), (False, True), (True, True), (False, False)], ids=str
+)
+def test_cached_resolve_answers_as_the_resolver(implicit: tuple[bool, bool]) -> None:
+    from ictinfra.inventory.loader import cached_resolve  # noqa: PLC0415
+
+    resolver = yaml.resolver.Resolver()
+    values = [
+        "", "~", "null", "Null", "yes", "No", "on", "off", "true", "1", "-1", "0o17", "0x1f",
+        "1_000", "1.5", ".inf", "-.Inf", ".nan", "2024-01-02", "2024-01-02 10:00:00", "<<",
+        "=", "text", "10.1.2.3", "10.1.2.0/24", "三重県", "1:20", "+12", "0b101",
+    ]  # fmt: skip
+    for value in values * 2:  # the second pass answers from the memo
+        expected = resolver.resolve(yaml.ScalarNode, value, implicit)
+        assert cached_resolve(yaml.ScalarNode, value, implicit) == expected, value
+    for kind in (yaml.MappingNode, yaml.SequenceNode):
+        assert cached_resolve(kind, None, True) == resolver.resolve(kind, None, True)
