@@ -452,3 +452,34 @@ def test_a_crash_after_a_file_was_held_repeats_the_hold_once(
     (record,) = tr.quarantine.records()
     assert (record.id, record.status) == (results[0].id, "delivered")
     assert tr.quarantine.original(record.id) == slow
+
+
+def test_a_stop_signal_finishes_the_current_file_and_starts_no_other(
+    config: TransferConfig, key: str
+) -> None:
+    """SIGTERM to the service alone (the unit's KillMode=mixed) while a PDF is converted:
+    that file crosses whole, the next waits in the inbox, the service exits 0."""
+    path = config.inbox.parent / "transfer.json"
+    path.write_text(config.model_copy(update={"poll_seconds": 0.1}).model_dump_json())
+    first = compose.slow_pdf(30_000)  # a few seconds to render
+    old = time.time() - 60
+    os.utime(_drop(config, "first.pdf", first), (old, old))
+    _drop(config, "second.txt", b"after the stop\n")
+    args = [sys.executable, "-m", "ictinfra.isolation.transfer", "serve", "--config", str(path)]
+    proc = subprocess.Popen(args, env={**os.environ, KEY_ENV: key}, stderr=subprocess.PIPE)
+    try:
+        audit = config.quarantine_dir / "audit.jsonl"
+        deadline = time.monotonic() + 120
+        while not audit.exists() and time.monotonic() < deadline:  # first.pdf is stored
+            time.sleep(0.02)
+        assert audit.exists(), "the service did not take the first file within 120 s"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err.decode()
+    out = _outbox(config)
+    assert list(out) == ["first.pdf"], "the file being converted did not finish"
+    assert_image_only_pdf(out["first.pdf"])
+    assert (config.inbox / "second.txt").read_bytes() == b"after the stop\n"
+    assert not (config.inbox / "first.pdf").exists()
