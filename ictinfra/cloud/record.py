@@ -28,6 +28,7 @@ from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import pulumi
 import pulumi.log as sdk_log
+import pulumi.output as sdk_output
 import pulumi.resource as sdk_resource_api
 import pulumi.runtime.resource as sdk_resource
 import pulumi.runtime.resource_cycle_breaker as sdk_cycles
@@ -615,6 +616,15 @@ async def _serialize_plain(
     )
 
 
+def _scalar_known(val: Any) -> bool:
+    """``pulumi.output.contains_unknowns``: only an ``Unknown`` object (or a container
+    holding one) is unknown, so a plain scalar never is. Every Output checks its value
+    when it resolves: walking the SDK's general check each time was a twentieth of a run."""
+    if type(val) in _SCALARS:
+        return False
+    return bool(sdk_rpc.contains_unknowns(val))
+
+
 def _add_dep_in_place(from_resource: Any, to_resource: Any) -> None:
     """``resource_cycle_breaker._add_dep`` without copying the whole set for each new
     dependency (quadratic: a backup job or an HA rule names thousands of VMs at 100x)."""
@@ -645,6 +655,7 @@ def _fast_sdk() -> Iterator[None]:
         _swap(stack, sdk_resource_api, "register_resource_outputs", _outputs_of_marked)
         _swap(stack, sdk_cycles, "_add_dep", _add_dep_in_place)
         _swap(stack, sdk_rpc, "serialize_properties", _serialize_plain)
+        _swap(stack, sdk_output, "contains_unknowns", _scalar_known)
         # Debug lines go to the mock engine's logger, which drops them; building each
         # LogRequest was several per resource.
         _swap(stack, sdk_log, "debug", _no_debug)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi
 import pulumi.log as sdk_log
+import pulumi.output as sdk_output
 import pulumi.resource as sdk_resource_api
 import pulumi.runtime.resource as sdk_resource
 import pulumi.runtime.resource_cycle_breaker as sdk_cycles
@@ -65,6 +66,7 @@ def test_the_sdk_and_the_event_loop_are_left_as_found() -> None:
         (sdk_rpc, "resolve_outputs"): sdk_rpc.resolve_outputs,
         (sdk_log, "debug"): sdk_log.debug,
         (sdk_rpc, "serialize_properties"): sdk_rpc.serialize_properties,
+        (sdk_output, "contains_unknowns"): sdk_output.contains_unknowns,
         (sdk_cycles, "_add_dep"): sdk_cycles._add_dep,
         (sdk_resource_api, "register_resource_outputs"): sdk_resource_api.register_resource_outputs,
     }
@@ -293,3 +295,12 @@ def test_inputs_offered_twice_under_one_name_are_read_from_the_wire() -> None:
     assert monitor._offered[("t:i:T", "n")] == {"a": 1}
     monitor.offer_inputs("t:i:T", "n", {"a": 2})
     assert monitor._offered[("t:i:T", "n")] is None  # which is which: unknown
+
+
+def test_scalar_values_are_known_and_unknowns_are_still_found() -> None:
+    unknown = sdk_output.UNKNOWN
+    for value in ("s", 0, 2.5, True, None):
+        assert rec._scalar_known(value) is False
+    assert rec._scalar_known({"a": [1, unknown]}) is True
+    assert rec._scalar_known(unknown) is True
+    assert rec._scalar_known({"a": [1, "x"]}) is False
