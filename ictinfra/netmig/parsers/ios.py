@@ -101,6 +101,24 @@ INTERFACE_DROP = (
 )
 
 
+# Frequent line patterns, compiled once (tried for every line of every device).
+_DESCRIPTION = re.compile(r"^description (.+)$")
+_IP_ADDRESS = re.compile(rf"^ip address ({IP}) ({IP})( secondary)?$")
+_SWITCHPORT_MODE = re.compile(r"^switchport mode (access|trunk)$")
+_ACCESS_VLAN = re.compile(r"^switchport access vlan (\d+)$")
+_TRUNK_VLANS = re.compile(r"^switchport trunk allowed vlan ([\d,-]+)$")
+_NATIVE_VLAN = re.compile(r"^switchport trunk native vlan (\d+)$")
+_ACCESS_GROUP = re.compile(r"^ip access-group (\S+) (in|out)$")
+_FHRP = re.compile(r"^(standby|vrrp) (?:(\d+) )?(.+)$")
+_HOSTNAME = re.compile(r"^hostname (\S+)$")
+_DOMAIN = re.compile(r"^ip domain[- ]name (\S+)$")
+_NAME_SERVER = re.compile(rf"^ip name-server((?: {IP})+)$")
+_NTP = re.compile(rf"^ntp server ({IP})( prefer)?$")
+_LOGGING = re.compile(rf"^logging (?:host )?({IP})$")
+_LOCATION = re.compile(r"^snmp-server location (.+)$")
+_CONTACT = re.compile(r"^snmp-server contact (.+)$")
+_COMMUNITY = re.compile(r"^snmp-server community (\S+) (RO|RW)(?: (\S+))?$")
+_VLAN_NAME = re.compile(r"^name (\S+)$")
 _DROP = FirstMatch(DROP)
 # The literal start of every section handler's pattern in _top (keep them in step).
 SECTION_STARTS = (
@@ -293,28 +311,28 @@ def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912,
         acct.unsupported(n, t, "section not supported by the translator")
         _children_unsupported(block, acct, "inside an unsupported section")
         return
-    if m := re.match(r"^hostname (\S+)$", t):
+    if m := _HOSTNAME.match(t):
         b.hostname = m.group(1)
         acct.translated(n, t, "hostname")
-    elif m := re.match(r"^ip domain[- ]name (\S+)$", t):
+    elif m := _DOMAIN.match(t):
         b.domain = m.group(1)
         acct.translated(n, t, "domain")
-    elif m := re.match(rf"^ip name-server((?: {IP})+)$", t):
+    elif m := _NAME_SERVER.match(t):
         b.name_servers += [ipaddress.IPv4Address(a) for a in m.group(1).split()]
         acct.translated(n, t, "dns")
-    elif m := re.match(rf"^ntp server ({IP})( prefer)?$", t):
+    elif m := _NTP.match(t):
         b.ntp.append(ipaddress.IPv4Address(m.group(1)))
         acct.translated(n, t, "ntp")
-    elif m := re.match(rf"^logging (?:host )?({IP})$", t):
+    elif m := _LOGGING.match(t):
         b.syslog.append(ipaddress.IPv4Address(m.group(1)))
         acct.translated(n, t, "syslog")
-    elif m := re.match(r"^snmp-server location (.+)$", t):
+    elif m := _LOCATION.match(t):
         b.location = m.group(1)
         acct.translated(n, t, "snmp_location")
-    elif m := re.match(r"^snmp-server contact (.+)$", t):
+    elif m := _CONTACT.match(t):
         b.contact = m.group(1)
         acct.translated(n, t, "snmp_contact")
-    elif m := re.match(r"^snmp-server community (\S+) (RO|RW)(?: (\S+))?$", t):
+    elif m := _COMMUNITY.match(t):
         access = "ro" if m.group(2) == "RO" else "rw"
         b.communities.append(SnmpCommunity(name=m.group(1), access=access, acl=m.group(3)))
         acct.translated(n, t, "snmp_community")
@@ -410,10 +428,10 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
         if reason is not None:
             acct.dropped(n, t, reason, scope=name)
             continue
-        if mm := re.match(r"^description (.+)$", t):
+        if mm := _DESCRIPTION.match(t):
             fields["description"] = mm.group(1)
             acct.translated(n, t, "interface_description", scope=name)
-        elif mm := re.match(rf"^ip address ({IP}) ({IP})( secondary)?$", t):
+        elif mm := _IP_ADDRESS.match(t):
             iface = ipaddress.IPv4Interface(f"{mm.group(1)}/{mm.group(2)}")
             if mm.group(3):
                 addresses.append(iface)
@@ -431,18 +449,18 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
         elif t == "no switchport":
             fields["switchport"] = False
             acct.translated(n, t, "switchport", scope=name)
-        elif mm := re.match(r"^switchport mode (access|trunk)$", t):
+        elif mm := _SWITCHPORT_MODE.match(t):
             fields["mode"] = mm.group(1)
             fields["switchport"] = True
             acct.translated(n, t, "switchport", scope=name)
-        elif mm := re.match(r"^switchport access vlan (\d+)$", t):
+        elif mm := _ACCESS_VLAN.match(t):
             fields["access_vlan"] = int(mm.group(1))
             fields.setdefault("mode", "access")
             acct.translated(n, t, "switchport", scope=name)
-        elif mm := re.match(r"^switchport trunk allowed vlan ([\d,-]+)$", t):
+        elif mm := _TRUNK_VLANS.match(t):
             fields["trunk_vlans"] = _vlan_list(mm.group(1))
             acct.translated(n, t, "switchport", scope=name)
-        elif mm := re.match(r"^switchport trunk native vlan (\d+)$", t):
+        elif mm := _NATIVE_VLAN.match(t):
             fields["native_vlan"] = int(mm.group(1))
             acct.translated(n, t, "switchport", scope=name)
         elif mm := re.match(
@@ -451,7 +469,7 @@ def _interface(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) ->
             key = mm.group(1) or mm.group(3)
             fields[key] = mm.group(2) or mm.group(4)
             acct.translated(n, t, "interface_speed", scope=name)
-        elif mm := re.match(r"^ip access-group (\S+) (in|out)$", t):
+        elif mm := _ACCESS_GROUP.match(t):
             fields[f"acl_{mm.group(2)}"] = mm.group(1)
             acct.translated(n, t, "acl_binding", scope=name)
         else:
@@ -471,7 +489,7 @@ def _fhrp(
     n: int, t: str, name: str, groups: dict[tuple[str, int], dict[str, object]], acct: Accountant
 ) -> bool:
     """HSRP (standby) and VRRP lines of an interface; False when the line is neither."""
-    m = re.match(r"^(standby|vrrp) (?:(\d+) )?(.+)$", t)
+    m = _FHRP.match(t)
     if m is None:
         return False
     protocol = "hsrp" if m.group(1) == "standby" else "vrrp"
@@ -512,7 +530,7 @@ def _vlan(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None
     name = ""
     acct.translated(block.number, block.text, "vlan")
     for n, t in block.children:
-        if mm := re.match(r"^name (\S+)$", t):
+        if mm := _VLAN_NAME.match(t):
             name = mm.group(1)
             acct.translated(n, t, "vlan")
         else:

@@ -84,6 +84,26 @@ DROP: tuple[tuple[str, str], ...] = (
 
 _DROP = FirstMatch(DROP)
 
+# The line patterns of parse_yamaha, compiled once (tried for every line of every device).
+_PP_SELECT = re.compile(r"^(pp|tunnel) select (\d+)$")
+_PP_SELECT_NONE = re.compile(r"^(pp|tunnel) select none$")
+_PROMPT = re.compile(r"^console prompt (\S+)$")
+_ADDRESS = re.compile(rf"^ip {IFACE} address ({IP}/\d+)$")
+_SECONDARY = re.compile(rf"^ip {IFACE} secondary address ({IP}/\d+)$")
+_DESCRIPTION = re.compile(rf"^description {IFACE} (.+)$")
+_ROUTE = re.compile(rf"^ip route (default|{IP}/\d+)((?: gateway \S+(?: \S+)*?)+)$")
+_DNS_SERVER = re.compile(rf"^dns server((?: {IP})+)$")
+_DNS_DOMAIN = re.compile(r"^dns domain (\S+)$")
+_SYSLOG = re.compile(rf"^syslog host ({IP})$")
+_NTP = re.compile(rf"^(?:schedule at \d+ \S+ \S+ \* )?ntpdate ({IP})(?: syslog)?$")
+_LOCATION = re.compile(r"^snmp syslocation (.+)$")
+_CONTACT = re.compile(r"^snmp syscontact (.+)$")
+_COMMUNITY = re.compile(r"^snmp(?:v1|v2c)? community (read-only|read-write) (\S+)$")
+_ROUTER_ID = re.compile(rf"^ospf router id ({IP})$")
+_OSPF_AREA = re.compile(rf"^ip {IFACE} ospf area (backbone|\d+)$")
+_FILTER = re.compile(r"^ip filter (\d+) (.+)$")
+_BINDING = re.compile(rf"^ip {IFACE} secure filter (in|out)((?: \d+)+)$")
+
 ACTIONS = {
     "pass": ("permit", False),
     "pass-log": ("permit", True),
@@ -172,10 +192,8 @@ def parse_yamaha(text: str) -> tuple[NeutralDevice, Accountant]:  # noqa: PLR091
     in_select = False
     for block in blocks(text, banner_start="\x00never"):
         n, t = block.number, block.text
-        if re.match(r"^(pp|tunnel) select (\d+)$", t) or in_select:
-            in_select = not re.match(r"^(pp|tunnel) select none$", t) and (
-                in_select or not block.children
-            )
+        if _PP_SELECT.match(t) or in_select:
+            in_select = not _PP_SELECT_NONE.match(t) and (in_select or not block.children)
             acct.unsupported(
                 n, t, "PP/tunnel sections (PPPoE, IPsec) are not supported by the translator"
             )
@@ -186,20 +204,20 @@ def parse_yamaha(text: str) -> tuple[NeutralDevice, Accountant]:  # noqa: PLR091
         if reason is not None:
             acct.dropped(n, t, reason)
             continue
-        if m := re.match(r"^console prompt (\S+)$", t):
+        if m := _PROMPT.match(t):
             b.hostname = _quoted(m.group(1))
             acct.translated(n, t, "hostname")
-        elif m := re.match(rf"^ip {IFACE} address ({IP}/\d+)$", t):
+        elif m := _ADDRESS.match(t):
             b.iface(m.group(1))["primary"] = ipaddress.IPv4Interface(m.group(2))
             acct.translated(n, t, "interface_address", scope=m.group(1))
-        elif m := re.match(rf"^ip {IFACE} secondary address ({IP}/\d+)$", t):
+        elif m := _SECONDARY.match(t):
             iface = b.iface(m.group(1))
             iface["secondary"] = (*iface.get("secondary", ()), ipaddress.IPv4Interface(m.group(2)))
             acct.translated(n, t, "interface_secondary", scope=m.group(1))
-        elif m := re.match(rf"^description {IFACE} (.+)$", t):
+        elif m := _DESCRIPTION.match(t):
             b.iface(m.group(1))["description"] = _quoted(m.group(2))
             acct.translated(n, t, "interface_description", scope=m.group(1))
-        elif m := re.match(rf"^ip route (default|{IP}/\d+)((?: gateway \S+(?: \S+)*?)+)$", t):
+        elif m := _ROUTE.match(t):
             prefix = ANY if m.group(1) == "default" else ipaddress.IPv4Network(m.group(1))
             gateways, why = _gateways(m.group(2))
             if why:
@@ -209,40 +227,40 @@ def parse_yamaha(text: str) -> tuple[NeutralDevice, Accountant]:  # noqa: PLR091
                 StaticRoute(prefix=prefix, next_hop=hop, distance=dist) for hop, dist in gateways
             )
             acct.translated(n, t, "static_route")
-        elif m := re.match(rf"^dns server((?: {IP})+)$", t):
+        elif m := _DNS_SERVER.match(t):
             b.name_servers += [ipaddress.IPv4Address(a) for a in m.group(1).split()]
             acct.translated(n, t, "dns")
-        elif m := re.match(r"^dns domain (\S+)$", t):
+        elif m := _DNS_DOMAIN.match(t):
             b.domain = m.group(1)
             acct.translated(n, t, "domain")
-        elif m := re.match(rf"^syslog host ({IP})$", t):
+        elif m := _SYSLOG.match(t):
             b.syslog.append(ipaddress.IPv4Address(m.group(1)))
             acct.translated(n, t, "syslog")
-        elif m := re.match(rf"^(?:schedule at \d+ \S+ \S+ \* )?ntpdate ({IP})(?: syslog)?$", t):
+        elif m := _NTP.match(t):
             b.ntp.append(ipaddress.IPv4Address(m.group(1)))
             acct.translated(n, t, "ntp")
-        elif m := re.match(r"^snmp syslocation (.+)$", t):
+        elif m := _LOCATION.match(t):
             b.location = _quoted(m.group(1))
             acct.translated(n, t, "snmp_location")
-        elif m := re.match(r"^snmp syscontact (.+)$", t):
+        elif m := _CONTACT.match(t):
             b.contact = _quoted(m.group(1))
             acct.translated(n, t, "snmp_contact")
-        elif m := re.match(r"^snmp(?:v1|v2c)? community (read-only|read-write) (\S+)$", t):
+        elif m := _COMMUNITY.match(t):
             access = "ro" if m.group(1) == "read-only" else "rw"
             b.communities.append(SnmpCommunity(name=m.group(2), access=access))
             acct.translated(n, t, "snmp_community")
-        elif m := re.match(rf"^ospf router id ({IP})$", t):
+        elif m := _ROUTER_ID.match(t):
             b.router_id = ipaddress.IPv4Address(m.group(1))
             acct.translated(n, t, "ospf")
-        elif m := re.match(rf"^ip {IFACE} ospf area (backbone|\d+)$", t):
+        elif m := _OSPF_AREA.match(t):
             b.iface(m.group(1))["ospf_area"] = 0 if m.group(2) == "backbone" else int(m.group(2))
             acct.translated(n, t, "ospf", scope=m.group(1))
-        elif m := re.match(r"^ip filter (\d+) (.+)$", t):
+        elif m := _FILTER.match(t):
             try:
                 b.filters[int(m.group(1))] = (n, t, parse_filter(m.group(2).split()))
             except (ValueError, IndexError) as exc:
                 acct.unsupported(n, t, f"filter not understood: {exc}")
-        elif m := re.match(rf"^ip {IFACE} secure filter (in|out)((?: \d+)+)$", t):
+        elif m := _BINDING.match(t):
             b.bindings.append((n, t, m.group(1), m.group(2), [int(x) for x in m.group(3).split()]))
         else:
             acct.unsupported(n, t, "no translation rule for this command")
