@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -45,8 +46,10 @@ GUESTS: tuple[Guest, ...] = (
 )
 
 
+@functools.cache
 def guest_for(os_name: str) -> Guest:
-    """Fails closed: an OS no pattern knows is an error, never a silent 'other'."""
+    """Fails closed: an OS no pattern knows is an error, never a silent 'other'.
+    (Cached: an estate has a handful of OS names and thousands of VMs.)"""
     for g in GUESTS:
         if re.search(g.pattern, os_name, re.IGNORECASE):
             return g
