@@ -17,12 +17,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ictinfra.cloud.step import cloud_step
 from ictinfra.forked import ForkedWorkError, fork_available, run_forked
 from ictinfra.inventory import Inventory, load_inventory
-from ictinfra.inventory.ansible import build_ansible_inventory
+from ictinfra.inventory.ansible import ansible_hosts_yaml
 from ictinfra.inventory.errors import IctinfraError
 from ictinfra.isolation.step import isolation_step
 from ictinfra.netmig.step import netmig_step
@@ -98,14 +96,7 @@ def devices_step(inv: Inventory) -> StepOutput:
 
 
 def ansible_step(inv: Inventory) -> StepOutput:
-    data = build_ansible_inventory(inv).to_yaml_data()
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml: 10x faster at scale
-    text = yaml.dump(
-        data, Dumper=dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
-    )
-    return StepOutput(
-        artifacts={"ansible/hosts.yml": "# Rendered by ictinfra from the inventory.\n" + text}
-    )
+    return StepOutput(artifacts={"ansible/hosts.yml": ansible_hosts_yaml(inv)})
 
 
 # The explicit list of what the plan does, in order. Layers add their step here.
@@ -169,11 +160,18 @@ def run_plan(
     process, in order).
     """
     start = time.perf_counter()
-    inv = load_inventory(inventory_dir)
-    seconds = [("load", time.perf_counter() - start)]
     # The inventory lives until the plan ends: keep the collector from walking it again
     # in every step, and from touching (thus copying) its pages in the forked steps.
-    gc.freeze()
+    # Frozen before the collector resumes, or its first pass walks the whole new inventory.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        inv = load_inventory(inventory_dir)
+        gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
+    seconds = [("load", time.perf_counter() - start)]
     try:
         return _plan(inv, inventory_dir, out, steps, jobs, seconds)
     finally:
