@@ -172,3 +172,16 @@ def test_a_step_problem_from_a_child_process_is_reported(
             steps=(("devices", STEPS[0][1]), ("check", failing_check)),
             jobs=2,
         )
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/../../x", "/abs/x", "//abs/x", "", "a\\..\\x"])
+def test_staging_refuses_every_path_leaving_its_folder(tmp_path: Path, bad: str) -> None:
+    from ictinfra.render.output import Staging  # noqa: PLC0415
+
+    staging = Staging(tmp_path / "out")
+    target = str(tmp_path / "victim.txt")
+    with pytest.raises(ValueError, match="escapes the output folder"):
+        staging.write(bad.replace("/abs/x", target), "x")
+    staging.abort()
+    assert not (tmp_path / "victim.txt").exists()
+    assert staging.write("a/b/c.txt", "ok").read_text() == "ok"

@@ -26,8 +26,9 @@ class Staging:
         # Checked by its words, not by resolving it on disk: the staging folder is ours
         # and holds no links, and resolving each of ten thousand paths cost more than
         # writing them.
-        parts = PurePosixPath(relpath).parts
-        if not parts or parts[0] == "/" or ".." in parts or "\\" in relpath:
+        path = PurePosixPath(relpath)
+        parts = path.parts
+        if not parts or path.is_absolute() or ".." in parts or "\\" in relpath:
             raise ValueError(f"artifact path escapes the output folder: {relpath}")
         target = self.root.joinpath(*parts)
         folder = target.parent
