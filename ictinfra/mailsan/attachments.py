@@ -577,6 +577,13 @@ def _scan_picture(  # noqa: PLR0911, PLR0912 - one check per way a page can diff
         return None
 
 
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """The image without what Pillow carries from the original file into a saved one (a
+    JPEG comment, an ICC profile...): the pixels only. Cleared on our own decoded copy."""
+    image.info.clear()
+    return image
+
+
 def _scan_jpeg(scan: _Scan) -> _Page | None:
     """The scanned picture decoded and re-encoded (nothing of the original bytes is
     delivered), at least at 72 DPI; None when it is not the JPEG its dictionary says."""
@@ -597,7 +604,7 @@ def _scan_jpeg(scan: _Scan) -> _Page | None:
                     math.ceil(scan.height * MIN_RENDER_SCALE),
                 )
                 decoded = picture.resize(size, Image.Resampling.BILINEAR)
-            decoded.save(buffer, format="JPEG", quality=80)
+            _pixels_only(decoded).save(buffer, format="JPEG", quality=80)
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     return _Page(
@@ -722,7 +729,7 @@ def _image(
     if fmt == "JPEG":
         frame = frame.convert("RGB")
     buffer = io.BytesIO()
-    frame.save(buffer, format=fmt)
+    _pixels_only(frame).save(buffer, format=fmt)
     stem = PurePosixPath(name).stem or "image"
     result = Deliverable(filename=stem + ext, mime=out_mime, data=buffer.getvalue())
     return result, f"image re-encoded as {fmt}"

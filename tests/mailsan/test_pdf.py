@@ -415,7 +415,8 @@ def test_a_picture_lying_about_its_size_falls_back_to_pdfium() -> None:
     (scan,) = _scans(data)
     assert scan is not None  # the dictionary looks like a scan...
     assert _scan_jpeg(scan) is None  # ...the picture does not match it
-    process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+    picture, _ = _delivered_picture(data)  # pdfium renders the page instead
+    assert picture.size == _pdfium_page(data).size
 
 
 def test_a_long_content_stream_is_not_parsed_for_the_scan_check() -> None:
@@ -429,3 +430,41 @@ def test_a_long_content_stream_is_not_parsed_for_the_scan_check() -> None:
     assert _scans(data) == [None]  # left to pdfium, which renders the same page
     picture, _ = _delivered_picture(data)
     assert picture.size == (300, 420)
+
+
+PAYLOAD = b"SECRET-COMMENT-PAYLOAD"
+
+
+def _jpeg_with_payload(size: tuple[int, int] = (300, 420)) -> bytes:
+    """A JPEG carrying a comment segment and bytes after its end marker."""
+    picture = Image.new("RGB", size, "white")
+    ImageDraw.Draw(picture).text((10, 10), "Scanned", fill="black")
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=95, comment=PAYLOAD, dpi=(72, 72))
+    return out.getvalue() + b"TRAILING-" + PAYLOAD
+
+
+def test_a_scans_comment_and_trailing_bytes_are_not_delivered() -> None:
+    def swap(_pdf: pikepdf.Pdf, _page: pikepdf.Page, image: pikepdf.Stream) -> None:
+        image.write(_jpeg_with_payload(), filter=pikepdf.Name.DCTDecode)
+
+    data = _edited_scan(swap)
+    assert PAYLOAD in data
+    assert all(scan is not None for scan in _scans(data))  # the fast path is taken
+    out = process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+    (item,) = out.deliver
+    assert_image_only_pdf(item.data)
+    assert PAYLOAD not in item.data
+
+
+@pytest.mark.parametrize("mime", ["image/jpeg", "image/png"])
+def test_an_images_comment_and_trailing_bytes_are_not_delivered(mime: str) -> None:
+    data = _jpeg_with_payload()
+    if mime == "image/png":
+        png = io.BytesIO()
+        Image.open(io.BytesIO(data)).save(png, format="PNG", icc_profile=PAYLOAD)
+        data = png.getvalue() + PAYLOAD
+    out = process(data, path="scan.x", declared=mime, policy=DEFAULT_POLICY, budget=_budget())
+    (item,) = out.deliver
+    assert PAYLOAD not in item.data
+    Image.open(io.BytesIO(item.data)).load()  # still a picture
