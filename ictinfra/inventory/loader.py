@@ -122,6 +122,10 @@ class _Unusual(Exception):  # noqa: N818 - a signal inside this module, not an e
     """A document the plain construction does not cover: the generic constructor builds it."""
 
 
+class BadScalarError(yaml.MarkedYAMLError):
+    """A scalar of a resolved type that does not hold a value of it (a 13th month)."""
+
+
 def _construct(loader: _Loader, root: yaml.Node) -> Any:
     """The document's data, as ``loader.construct_document(root)`` builds it.
 
@@ -141,7 +145,13 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
         if node.tag == _STR:
             return node.value
         if node.tag in _SCALARS:
-            return scalars[node.tag](loader, node)
+            try:
+                return scalars[node.tag](loader, node)
+            except (ValueError, OverflowError) as exc:  # e.g. a date like 2024-13-45
+                kind = node.tag.rsplit(":", 1)[-1]
+                raise BadScalarError(
+                    None, None, f"'{node.value}' is not a valid {kind}: {exc}", node.start_mark
+                ) from exc
         raise _Unusual  # merge keys (<<), '=' keys, other tags
 
     def mapping(node: yaml.Node) -> dict[Any, Any]:
@@ -183,6 +193,8 @@ def _construct(loader: _Loader, root: yaml.Node) -> Any:
 
     try:
         return build(root)
+    except BadScalarError:
+        raise
     except (_Unusual, yaml.YAMLError, ValueError, TypeError, RecursionError):
         del duplicates[:]
         return loader.construct_document(root)
@@ -277,7 +289,12 @@ def _read(path: Path, rel: str, located: Located) -> tuple[yaml.Node, Any] | Non
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         what = " ".join(s for s in (exc.context, exc.problem) if s)
-        located.problems.append(Problem(rel, line, f"YAML syntax error: {what}"))
+        kind = "bad value" if isinstance(exc, BadScalarError) else "YAML syntax error"
+        located.problems.append(Problem(rel, line, f"{kind}: {what}"))
+        located.unreadable.append(rel)
+        return None
+    except (ValueError, TypeError, OverflowError) as exc:  # the generic constructor's
+        located.problems.append(Problem(rel, 1, f"bad value: {exc}"))
         located.unreadable.append(rel)
         return None
     except yaml.YAMLError as exc:

@@ -61,6 +61,16 @@ def test_yaml_syntax_error(minimal_inventory: Path, edit: Edit) -> None:
     assert line_of(f, "[伊賀庁舎") <= line <= line_of(f, "[伊賀庁舎") + 2
 
 
+def test_a_date_that_does_not_exist_is_a_problem_at_its_line(
+    minimal_inventory: Path, edit: Edit
+) -> None:
+    f = minimal_inventory / "network" / "devices.yml"
+    edit(f, "    end_of_support: 2020-09-30\n", "    end_of_support: 2020-13-45\n")
+    (problem,) = problems_of(minimal_inventory)
+    assert problem.startswith(f"network/devices.yml:{line_of(f, '2020-13-45')}: bad value")
+    assert "'2020-13-45' is not a valid timestamp" in problem
+
+
 def test_unknown_field_with_suggestion(minimal_inventory: Path, edit: Edit) -> None:
     f = minimal_inventory / "sites.yml"
     edit(f, "    region: 伊賀", "    region: 伊賀\n    regoin: typo")
