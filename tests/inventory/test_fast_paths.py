@@ -36,7 +36,6 @@ DOCUMENTS = {
     "tags": "a: !!str 12\nb: !!binary aGVsbG8=\nc: !!set {x, y}\nd: !!omap [a: 1]\n",
     "merge": "base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n",
     "complex-key": "? [a, b]\n: 1\n",
-    "bad-timestamp": "a: 2024-13-45\n",
     "unknown-tag": "a: !custom x\n",
     "empty": "",
     "scalar-document": "just text\n",
@@ -88,6 +87,16 @@ def _shape(data: Any) -> list[tuple[str, int]]:
 def test_fast_construction_equals_the_generic_constructor(name: str) -> None:
     fast, generic = _both(DOCUMENTS[name])
     assert fast == generic
+
+
+def test_a_bad_scalar_is_located_where_the_generic_constructor_only_fails() -> None:
+    """A 13th month: the generic constructor raises a bare ValueError (no line); the fast
+    one says where, so that the loader reports it at its file:line."""
+    fast, generic = _both("a: 1\nb: 2024-13-45\n")
+    assert generic[0] == "ValueError"
+    assert fast[0] == "BadScalarError"
+    assert "'2024-13-45' is not a valid timestamp" in fast[1]
+    assert "line 2" in fast[1]
 
 
 def test_fast_construction_reports_nested_duplicates_with_their_lines() -> None:
