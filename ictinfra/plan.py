@@ -22,6 +22,7 @@ from ictinfra.forked import ForkedWorkError, fork_available, run_forked
 from ictinfra.inventory import Inventory, load_inventory
 from ictinfra.inventory.ansible import ansible_hosts_yaml
 from ictinfra.inventory.errors import IctinfraError
+from ictinfra.inventory.loader import collector_paused
 from ictinfra.isolation.step import isolation_step
 from ictinfra.netmig.step import netmig_step
 from ictinfra.render.devices import render_devices
@@ -163,14 +164,9 @@ def run_plan(
     # The inventory lives until the plan ends: keep the collector from walking it again
     # in every step, and from touching (thus copying) its pages in the forked steps.
     # Frozen before the collector resumes, or its first pass walks the whole new inventory.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         inv = load_inventory(inventory_dir)
         gc.freeze()
-    finally:
-        if was_enabled:
-            gc.enable()
     seconds = [("load", time.perf_counter() - start)]
     try:
         return _plan(inv, inventory_dir, out, steps, jobs, seconds)

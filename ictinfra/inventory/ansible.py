@@ -14,7 +14,13 @@ from typing import Any
 
 import yaml
 
-from ictinfra.inventory.loader import cached_resolve, collector_paused
+from ictinfra.inventory.loader import (
+    MAP_TAG,
+    SEQ_TAG,
+    STR_TAG,
+    cached_resolve,
+    collector_paused,
+)
 from ictinfra.inventory.model import Inventory, ZoneKind
 
 ANSIBLE_NETWORK_OS = {
@@ -186,12 +192,10 @@ HOSTS_HEADER = "# Rendered by ictinfra from the inventory.\n"
 
 # libyaml's emitter when the C extension is there (10x faster at scale), else PyYAML's.
 _BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_STR = "tag:yaml.org,2002:str"
+_STR, _MAP, _SEQ = STR_TAG, MAP_TAG, SEQ_TAG
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc,valid-type]

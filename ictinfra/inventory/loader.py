@@ -66,9 +66,10 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # PyYAML's implicit rules, those of its safe loader and dumper (class-level, without path
 # resolvers): one resolver answers for both.
 _RESOLVER = yaml.resolver.Resolver()
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR, _MAP, _SEQ = STR_TAG, MAP_TAG, SEQ_TAG
 # Plain scalars the safe constructor turns into values by one method, without children.
 _SCALARS = frozenset(
     f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp")
@@ -469,7 +470,8 @@ def collector_paused() -> Iterator[None]:
     Loading (as dumping a large output) allocates millions of acyclic objects (YAML nodes,
     models); every few thousand allocations the collector would walk all of them again,
     which took half of the loading time at 10x (measured A/B in one process). Reference
-    counting still frees what is thrown away; cycles, if any, are collected after.
+    counting still frees what is thrown away; cycles, if any, wait for the collector's
+    next pass (``./inv plan`` freezes the loaded inventory instead).
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -23,6 +23,7 @@ from ictinfra.isolation.policy import (
     OUTSIDE,
     ROUTING,
     Profile,
+    between_zones,
     endpoint_networks,
     permitted_flows,
     zone_networks,
@@ -387,10 +388,6 @@ class Derived:
     at_site: dict[str, tuple[int, ...]]  # entries with an end at the site
 
 
-def _between_sites(e: Entry) -> bool:
-    return e.sources is not None and e.destinations is not None and e.source_zone != ROUTING
-
-
 def derive(inv: Inventory, prof: Profile) -> Derived:
     entries = tuple(policy_entries(inv, prof))
     everywhere, at_site = by_site(
@@ -398,7 +395,7 @@ def derive(inv: Inventory, prof: Profile) -> Derived:
         (
             (
                 [net_interval(n) for n in (*(e.sources or ()), *(e.destinations or ()))],
-                _between_sites(e),
+                between_zones(e.source_zone, e.destination_zone),
             )
             for e in entries
         ),
@@ -437,7 +434,12 @@ def scoped_entries(derived: Derived, scope: Scope) -> list[Entry]:
             continue
         if dst is None and not scope.transit and e.source_zone not in local:
             continue  # to the outside from a zone this site has no segment of
-        if scope.transit or src is None or dst is None or not _between_sites(e):
+        if (
+            scope.transit
+            or src is None
+            or dst is None
+            or not between_zones(e.source_zone, e.destination_zone)
+        ):
             out.append(e)
             continue
         here_src = restrict(src, local.get(e.source_zone, ()))

@@ -374,6 +374,14 @@ def check_inventory(
 
 OUTSIDE = "outside"  # every address in no zone of the inventory
 ROUTING = "routing"  # label of the routers' own control traffic (any zone's addresses)
+
+
+def between_zones(source_zone: str, destination_zone: str) -> bool:
+    """Both ends in zones of the inventory (not the outside, not routing): what a
+    site-scoped device carries only its part of (generator and verifier alike)."""
+    return source_zone not in {OUTSIDE, ROUTING} and destination_zone != OUTSIDE
+
+
 LINK_LOCAL_MULTICAST = ipaddress.IPv4Network("224.0.0.0/24")
 OSPF = 89
 

@@ -37,6 +37,7 @@ from ictinfra.isolation.policy import (
     AllowedPath,
     Profile,
     allowed_paths,
+    between_zones,
     check_flows,
     zone_intervals,
 )
@@ -70,11 +71,6 @@ def unfiltered_interfaces(inv: Inventory, dev: Device, flt: PacketFilter) -> lis
     ]
 
 
-def _inside(path: AllowedPath) -> bool:
-    """Both ends in zones of the inventory: a site-scoped device carries its part only."""
-    return path.source_zone not in {OUTSIDE, ROUTING} and path.destination_zone != OUTSIDE
-
-
 @dataclass(frozen=True)
 class PathsBySite:
     """The policy's paths with, per site, those with an end there (see ``by_site``)."""
@@ -87,7 +83,13 @@ class PathsBySite:
 def paths_by_site(inv: Inventory, paths: list[AllowedPath]) -> PathsBySite:
     everywhere, at_site = by_site(
         SiteFinder(inv),
-        (([iv for box in p.boxes for side in box[:2] for iv in side], _inside(p)) for p in paths),
+        (
+            (
+                [iv for box in p.boxes for side in box[:2] for iv in side],
+                between_zones(p.source_zone, p.destination_zone),
+            )
+            for p in paths
+        ),
     )
     return PathsBySite(paths, everywhere, at_site)
 
@@ -136,7 +138,7 @@ def required_paths(
             continue
         if path.destination_zone == OUTSIDE and not scope.transit and path.source_zone not in local:
             continue  # as the generator: no zone of this site, none of its traffic
-        if scope.transit or not _inside(path):
+        if scope.transit or not between_zones(path.source_zone, path.destination_zone):
             out.append(path)
             continue
         src_here, dst_here = local.get(path.source_zone, ()), local.get(path.destination_zone, ())

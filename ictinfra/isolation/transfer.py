@@ -362,8 +362,10 @@ class Transfer:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("transfer %s -> %s", self.config.inbox, self.config.outbox)
-        # A signal lets the current file finish (at most the time limit: the unit's stop
-        # timeout is longer, and only this process gets the SIGTERM, not the converter).
+        # A signal lets the current file finish: at most the time limit, plus the start
+        # of a converter child when one was being (re)started (up to its own start wait;
+        # past the unit's stop timeout systemd kills both and the file waits, unharmed,
+        # for the next start). Only this process gets the SIGTERM, not the converter.
         while not self.stopping:
             self.run_once()
             time.sleep(self.config.poll_seconds)

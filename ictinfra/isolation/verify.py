@@ -527,15 +527,15 @@ def verify(
             )
             analysis = _Analysis(opened, lost, found, by_number)
         else:
-            # The policy's index is the same for every filter checked against it.
-            allowed = cache.get(("allowed", id(paths))) if cache is not None else None
-            if allowed is None:
-                allowed = _path_index(paths)
+            # The policy's index (and what lies beyond it, by box) is the same for every
+            # filter checked against it; kept with the paths it was made of, so that a
+            # new list at a reused address is never taken for it.
+            shared = cache.get(("allowed", id(paths))) if cache is not None else None
+            if shared is None or shared[0] is not paths:
+                shared = (paths, _path_index(paths), {})
                 if cache is not None:
-                    cache[("allowed", id(paths))] = allowed
-                    cache[("beyond", id(paths))] = {}
-            memo = cache.get(("beyond", id(paths))) if cache is not None else None
-            analysis = _Analysis(*_analyse(flt, paths, needed, allowed, memo))
+                    cache[("allowed", id(paths))] = shared
+            analysis = _Analysis(*_analyse(flt, paths, needed, shared[1], shared[2]))
         if cache is not None and key is not None:
             cache[key] = analysis
 
