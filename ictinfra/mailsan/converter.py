@@ -32,6 +32,7 @@ from typing import TypeVar
 
 from ictinfra.mailsan import office
 from ictinfra.mailsan.attachments import Budget, Outcome, process
+from ictinfra.mailsan.errors import ConverterUnavailableError
 from ictinfra.mailsan.policy import SanitisePolicy
 from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult, sha256
 from ictinfra.mailsan.sanitise import held_result, plain_text_only, sanitise
@@ -127,7 +128,8 @@ class Converters:
             if why := child.wait_ready(START_TIMEOUT):
                 log.warning("%s; its first job will wait for it or replace it", why)
         self._cond = threading.Condition()
-        self.killed = 0
+        self.killed = 0  # children killed over a job (time limit, died converting)
+        self.restarted = 0  # children replaced before a job (gone while idle, never started)
 
     @staticmethod
     def inline(raw: bytes) -> bool:
@@ -168,6 +170,16 @@ class Converters:
                 self._cond.wait()
             child = self._free.pop()
         try:
+            if not child.proc.is_alive() or child.wait_ready(START_TIMEOUT):
+                # An idle child gone (killed from outside, out of memory) or one that never
+                # started is no fault of this content: a fresh child takes the job, and if
+                # none starts the caller keeps the message or file for later (4xx, inbox).
+                log.warning("%s: the converter is gone or never started; starting another", label)
+                child.kill()
+                child = _Child(self._ctx, self.policy)
+                self.restarted += 1
+                if why := child.wait_ready(START_TIMEOUT):
+                    raise ConverterUnavailableError(f"{label}: no converter: {why}")
             result, reason = self._ask(child, job, expected)
             if result is not None:
                 return result, ""
@@ -182,8 +194,6 @@ class Converters:
                 self._cond.notify()
 
     def _ask(self, child: _Child, job: object, expected: type[_T]) -> tuple[_T | None, str]:
-        if why := child.wait_ready(START_TIMEOUT):
-            return None, why
         try:
             child.conn.send(job)
             if not child.conn.poll(self.time_limit):

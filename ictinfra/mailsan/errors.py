@@ -23,3 +23,8 @@ class ReleaseRefusedError(MailsanError):
 
 class ReinjectionError(MailsanError):
     """The sanitised message could not be handed back to Postfix."""
+
+
+class ConverterUnavailableError(MailsanError):
+    """No converter child could be started: a failure of the service, not of the content
+    (the milter answers 4xx, the transfer leaves the file in its inbox)."""

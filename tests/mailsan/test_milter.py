@@ -186,6 +186,24 @@ def test_converter_time_limit_and_crash_hold_the_message() -> None:
         converters.close()
 
 
+def test_a_converter_gone_while_idle_is_replaced_without_holding_the_message() -> None:
+    """Killed from outside between two messages (out of memory, an operator): not the next
+    message's fault, so it is sanitised by a fresh child instead of being held."""
+    converters = Converters(DEFAULT_POLICY, time_limit=30, count=1)
+    try:
+        child = converters._free[0]
+        assert child.proc.pid is not None
+        os.kill(child.proc.pid, signal.SIGKILL)
+        child.proc.join(10)
+        picture = compose.with_attachment(compose.png(), "p.png")
+        result = converters.run(picture, "id-after")
+        assert result.verdict is Verdict.DELIVER
+        assert (converters.restarted, converters.killed) == (1, 0)
+        assert converters._free[0] is not child
+    finally:
+        converters.close()
+
+
 @pytest.mark.parametrize("value", [b" plain", b"  two spaces", b"\tfolded\n\tline"])
 def test_raw_keeps_header_values_exactly(value: bytes) -> None:
     msg = milter.Message(headers=[(b"Subject", value)], body=[b"b\r\n"])
