@@ -138,3 +138,26 @@ def test_mask_shortcut_changes_nothing() -> None:
 
 def test_mask_hides_exact_values_first() -> None:
     assert masking.mask("hello topsecretvalue", ["topsecretvalue"]) == "hello ********"
+
+
+# A line each section handler of the IOS parser takes (a new handler needs one here).
+SECTION_SAMPLES = {
+    r"^interface (\S+)$": "interface Vlan10",
+    r"^vlan (\d+)$": "vlan 10",
+    r"^router ospf (\d+)$": "router ospf 1",
+    r"^ip access-list (standard|extended) (\S+)$": "ip access-list extended EDGE",
+    r"^line ": "line vty 0 4",
+    r"^banner (motd|login|exec) ": "banner motd ^C",
+    r"^(tacacs|radius) server (\S+)$": "radius server R1",
+    r"^aaa group server (tacacs\+|radius) (\S+)$": "aaa group server tacacs+ T",
+    r"^route-map (\S+) (permit|deny) (\d+)$": "route-map RM permit 10",
+    r"^router bgp (\d+)$": "router bgp 65001",
+}
+
+
+def test_every_ios_section_handler_is_reached_through_the_quick_prefix_check() -> None:
+    assert [rx.pattern for rx, _ in ios.SECTION_HANDLERS] == list(SECTION_SAMPLES)
+    for rx, _ in ios.SECTION_HANDLERS:
+        sample = SECTION_SAMPLES[rx.pattern]
+        assert rx.match(sample), sample
+        assert sample.startswith(ios.SECTION_STARTS), sample

@@ -120,7 +120,7 @@ _CONTACT = re.compile(r"^snmp-server contact (.+)$")
 _COMMUNITY = re.compile(r"^snmp-server community (\S+) (RO|RW)(?: (\S+))?$")
 _VLAN_NAME = re.compile(r"^name (\S+)$")
 _DROP = FirstMatch(DROP)
-# The literal start of every section handler's pattern in _top (keep them in step).
+# The literal start of every pattern of SECTION_HANDLERS (checked by a test).
 SECTION_STARTS = (
     "interface ",
     "vlan ",
@@ -283,22 +283,8 @@ def parse_ios(text: str) -> tuple[NeutralDevice, Accountant]:
 def _top(block: Block, b: _Builder, acct: Accountant) -> None:  # noqa: PLR0912, PLR0915 - a dispatch table in code
     n, t = block.number, block.text
     if t.startswith(SECTION_STARTS):  # most lines start no section: skip the ten patterns
-        handlers: tuple[
-            tuple[str, Callable[[Block, re.Match[str], _Builder, Accountant], None]], ...
-        ] = (
-            (r"^interface (\S+)$", _interface),
-            (r"^vlan (\d+)$", _vlan),
-            (r"^router ospf (\d+)$", _ospf),
-            (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
-            (r"^line ", _line),
-            (r"^banner (motd|login|exec) ", _banner),
-            (r"^(tacacs|radius) server (\S+)$", _aaa_server),
-            (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
-            (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
-            (r"^router bgp (\d+)$", _bgp),
-        )
-        for rx, handler in handlers:
-            m = re.match(rx, t)
+        for rx, handler in SECTION_HANDLERS:
+            m = rx.match(t)
             if m:
                 handler(block, m, b, acct)
                 return
@@ -880,3 +866,24 @@ def _bgp(block: Block, m: re.Match[str], b: _Builder, acct: Accountant) -> None:
         ipv4=tuple(ipv4) if ipv4 is not None else None,
         ipv4_header=header,
     )
+
+
+# Section handlers of _top, in order; every line they match starts with SECTION_STARTS
+# (tests/netmig/test_parser_fast.py checks it on a sample line of each).
+SECTION_HANDLERS: tuple[
+    tuple[re.Pattern[str], Callable[[Block, re.Match[str], _Builder, Accountant], None]], ...
+] = tuple(
+    (re.compile(rx), handler)
+    for rx, handler in (
+        (r"^interface (\S+)$", _interface),
+        (r"^vlan (\d+)$", _vlan),
+        (r"^router ospf (\d+)$", _ospf),
+        (r"^ip access-list (standard|extended) (\S+)$", _named_acl),
+        (r"^line ", _line),
+        (r"^banner (motd|login|exec) ", _banner),
+        (r"^(tacacs|radius) server (\S+)$", _aaa_server),
+        (r"^aaa group server (tacacs\+|radius) (\S+)$", _aaa_group),
+        (r"^route-map (\S+) (permit|deny) (\d+)$", _route_map),
+        (r"^router bgp (\d+)$", _bgp),
+    )
+)
