@@ -13,6 +13,7 @@ import ctypes
 import gzip
 import hashlib
 import io
+import logging
 import lzma
 import math
 import re
@@ -56,6 +57,7 @@ OFFICE_PREFIXES = (
     "application/x-ole-storage",
     "application/encrypted",
 )
+log = logging.getLogger("ictinfra.mailsan.attachments")
 IMAGE_OUTPUT = {"image/jpeg": ("JPEG", "image/jpeg", ".jpg")}
 _OLE_MACRO_STREAMS = {"macros", "_vba_project_cur", "vba", "_vba_project", "objectpool"}
 
@@ -409,9 +411,27 @@ def _active_content(pdf: pikepdf.Pdf) -> set[str]:
     return found
 
 
+def _strip_active_content(pdf: pikepdf.Pdf) -> set[str]:
+    """Every kind of active content found (for the audit), then the document's and the
+    pages' entries that carry it removed."""
+    found = _active_content(pdf)
+    root = pdf.Root
+    for key in (*_ACTIVE_KEYS, "/Names"):
+        if key in root:
+            del root[key]
+    for page in pdf.pages:
+        for key in ("/AA", "/Annots"):
+            if key in page.obj:
+                del page.obj[key]
+    return found
+
+
 def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | None, str]:
     """Active content found (for the audit) and stripped (pikepdf), then every page
-    rendered to an image-only PDF."""
+    rendered to an image-only PDF. When every page is a scan whose picture is delivered
+    without pdfium (``_scan_picture``, ``_scan_jpeg``), the stripped file is neither
+    written nor handed to pdfium: nothing of it would be used."""
+    image_pdf = policy.convert_documents_to == "image_pdf"
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             pages = len(pdf.pages)
@@ -419,38 +439,27 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
                 raise _Unsafe(
                     Action.REMOVED, f"PDF has {pages} pages (limit {policy.max_pdf_pages})"
                 )
-            found = _active_content(pdf)
-            root = pdf.Root
-            for key in (*_ACTIVE_KEYS, "/Names"):
-                if key in root:
-                    del root[key]
-            for page in pdf.pages:
-                for key in ("/AA", "/Annots"):
-                    if key in page.obj:
-                        del page.obj[key]
-            scans = (
-                [_scan_picture(page, policy) for page in pdf.pages]
-                if policy.convert_documents_to == "image_pdf"
-                else []
-            )
-            cleaned = io.BytesIO()
-            pdf.save(cleaned)
+            found = _strip_active_content(pdf)
+            fast: list[_Page | None] = []
+            if image_pdf:
+                for page in pdf.pages:
+                    scan = _scan_picture(page, policy)
+                    fast.append(_scan_jpeg(scan) if scan is not None else None)
+            cleaned = None
+            if not fast or None in fast:
+                buffer = io.BytesIO()
+                pdf.save(buffer)
+                cleaned = buffer.getvalue()
     except pikepdf.PdfError as exc:
         raise _Unsafe(Action.REMOVED, f"malformed PDF ({exc.__class__.__name__})") from exc
     stripped = f"; removed active content: {', '.join(sorted(found))}" if found else ""
-    doc = pdfium.PdfDocument(cleaned.getvalue())
-    try:
-        if policy.convert_documents_to == "text":
-            texts = []
-            for index in range(len(doc)):
-                textpage = doc[index].get_textpage()
-                texts.append(textpage.get_text_range())
-            text, _ = neutralise_links("\n\f\n".join(texts))
-            result = Deliverable(filename=f"{name}.txt", mime="text/plain", data=text.encode())
-            return result, "PDF converted to text" + stripped
-        rendered = _render(doc, scans, policy.pdf_render_scale)
-    finally:
-        doc.close()
+    if not image_pdf and cleaned is not None:
+        result = Deliverable(filename=f"{name}.txt", mime="text/plain", data=_pdf_text(cleaned))
+        return result, "PDF converted to text" + stripped
+    if cleaned is None:
+        rendered = [page for page in fast if page is not None]
+    else:
+        rendered = _render(cleaned, fast, policy.pdf_render_scale)
     if not rendered:
         raise _Unsafe(Action.REMOVED, "PDF has no pages")
     filename = name if name.lower().endswith(".pdf") else f"{name}.pdf"
@@ -458,15 +467,27 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
     return result, f"PDF rendered to an image-only PDF ({len(rendered)} pages){stripped}"
 
 
-def _render(doc: pdfium.PdfDocument, scans: list[_Scan | None], text_scale: float) -> list[_Page]:
-    """Every page as one JPEG: a scan's picture re-encoded, anything else rendered."""
-    if len(scans) != len(doc):  # the two parsers disagree: pdfium renders every page
-        scans = [None] * len(doc)
-    rendered = []
-    for index, scan in enumerate(scans):
-        fast = _scan_jpeg(scan) if scan is not None else None
-        rendered.append(fast or _page_jpeg(doc[index], text_scale))
-    return rendered
+def _pdf_text(cleaned: bytes) -> bytes:
+    """The text of every page (pdfium), links neutralised, pages separated by a form feed."""
+    doc = pdfium.PdfDocument(cleaned)
+    try:
+        texts = [doc[index].get_textpage().get_text_range() for index in range(len(doc))]
+    finally:
+        doc.close()
+    text, _ = neutralise_links("\n\f\n".join(texts))
+    return text.encode()
+
+
+def _render(cleaned: bytes, fast: list[_Page | None], text_scale: float) -> list[_Page]:
+    """Every page as one JPEG: a scan's picture as ``_scan_jpeg`` made it, anything else
+    rendered by pdfium."""
+    doc = pdfium.PdfDocument(cleaned)
+    try:
+        if len(fast) != len(doc):  # the two parsers disagree: pdfium renders every page
+            fast = [None] * len(doc)
+        return [page or _page_jpeg(doc[index], text_scale) for index, page in enumerate(fast)]
+    finally:
+        doc.close()
 
 
 # The lowest resolution a page is rendered at (72 DPI): a picture scanned coarser than
@@ -584,9 +605,161 @@ def _pixels_only(image: Image.Image) -> Image.Image:
     return image
 
 
+# --- lossless JPEG transcoding (libjpeg-turbo's TurboJPEG API, through ctypes) ---------
+# From turbojpeg.h (libjpeg-turbo 2.1, Debian's libturbojpeg0).
+_TJXOP_NONE = 0
+_TJXOPT_COPYNONE = 64  # no marker of the source is copied (no APPn, no COM)
+_TJFLAG_STOPONWARNING = 8192  # a damaged stream fails instead of being patched up
+_TJFLAG_LIMITSCANS = 32768  # a progressive JPEG of more than 500 scans fails (CPU bomb)
+_TJCS_YCBCR, _TJCS_GRAY = 1, 2
+TURBOJPEG_SONAME = "libturbojpeg.so.0"
+
+
+class _TJTransform(ctypes.Structure):
+    """``tjtransform``: crop region (x, y, w, h), operation, options, custom filter."""
+
+    _fields_ = (
+        ("x", ctypes.c_int),
+        ("y", ctypes.c_int),
+        ("w", ctypes.c_int),
+        ("h", ctypes.c_int),
+        ("op", ctypes.c_int),
+        ("options", ctypes.c_int),
+        ("data", ctypes.c_void_p),
+        ("custom_filter", ctypes.c_void_p),
+    )
+
+
+def _load_turbojpeg() -> ctypes.CDLL | None:
+    """The TurboJPEG library, or None (said once, when this module is loaded): scanned
+    pages are then decoded and re-encoded with Pillow, as safe and four times slower."""
+    try:
+        lib = ctypes.CDLL(TURBOJPEG_SONAME)
+    except OSError:
+        log.warning(
+            "%s (Debian package libturbojpeg0) not found: scanned PDF pages are decoded "
+            "and re-encoded with Pillow instead of transcoded losslessly (slower)",
+            TURBOJPEG_SONAME,
+        )
+        return None
+    handle, buffer, size = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_ulong
+    lib.tjInitTransform.restype = handle
+    lib.tjInitTransform.argtypes = ()
+    lib.tjDestroy.argtypes = (handle,)
+    lib.tjFree.argtypes = (ctypes.c_void_p,)
+    lib.tjDecompressHeader3.argtypes = (handle, buffer, size, *[ctypes.POINTER(ctypes.c_int)] * 4)
+    lib.tjTransform.argtypes = (
+        handle,
+        buffer,
+        size,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.POINTER(ctypes.c_ubyte)),
+        ctypes.POINTER(size),
+        ctypes.POINTER(_TJTransform),
+        ctypes.c_int,
+    )
+    return lib
+
+
+TURBOJPEG = _load_turbojpeg()
+
+
+def transcode_jpeg(jpeg: bytes, width: int, height: int, *, grey: bool) -> bytes | None:
+    """``jpeg`` written again by libjpeg-turbo from its quantised DCT coefficients (what
+    ``jpegtran -copy none`` does), or None when it is not an 8-bit ``width`` x ``height``
+    YCbCr (``grey``: one-component) DCT JPEG that reads without a single warning, or the
+    library is missing: the caller then decodes it with Pillow.
+
+    What survives: the quantised coefficients and their quantisation tables, i.e. exactly
+    the pixels (decoded, the result is the original's pixels bit for bit, as pdfium
+    renders them), and the three JFIF density numbers. What does not: any byte of the
+    original. Every marker segment (APPn: EXIF, ICC, XMP, Adobe; COM; anything unknown;
+    restart markers) is dropped; the JFIF header, table and frame segments are written new
+    from parsed values, the Huffman tables are the standard ones (Annex K) whatever the
+    original's were, the entropy-coded data is coded anew as one baseline sequential
+    scan (SOF0) whatever the original's coding (progressive, arithmetic, restart
+    intervals); nothing after the end marker is read. (A baseline original coded with the
+    standard tables gives the same entropy-coded bytes again: they are a function of the
+    coefficients, regenerated, not copied.) Every coefficient is entropy-decoded: a stream
+    that does not decode completely, or whose coefficients a baseline JPEG cannot code,
+    fails; ``_fresh_baseline`` checks the result holds nothing but what the encoder
+    writes. Unlike Pillow's decode and re-encode, the original's coefficient values reach
+    the reader's decoder, within what any baseline decoder must accept."""
+    lib = TURBOJPEG
+    if lib is None:
+        return None
+    handle = lib.tjInitTransform()
+    if not handle:
+        return None
+    out = ctypes.POINTER(ctypes.c_ubyte)()
+    try:
+        found = [ctypes.c_int() for _ in range(4)]  # width, height, subsampling, colour space
+        header = lib.tjDecompressHeader3(handle, jpeg, len(jpeg), *map(ctypes.byref, found))
+        # RGB-coded (no colour transform), CMYK and YCCK JPEGs: Pillow's path, as before.
+        expected = (width, height, _TJCS_GRAY if grey else _TJCS_YCBCR)
+        if header != 0 or (found[0].value, found[1].value, found[3].value) != expected:
+            return None
+        size = ctypes.c_ulong(0)
+        transform = _TJTransform(op=_TJXOP_NONE, options=_TJXOPT_COPYNONE)
+        flags = _TJFLAG_STOPONWARNING | _TJFLAG_LIMITSCANS
+        status = lib.tjTransform(
+            handle, jpeg, len(jpeg), 1, ctypes.byref(out), ctypes.byref(size), transform, flags
+        )
+        if status != 0 or not out:
+            return None
+        written = ctypes.string_at(out, size.value)
+    finally:
+        if out:
+            lib.tjFree(out)
+        lib.tjDestroy(handle)
+    return written if _fresh_baseline(written) else None
+
+
+# What the encoder writes before the scan, and nothing else: JFIF header, quantisation
+# tables, baseline frame, Huffman tables. SOF1 (quantisation tables of 16-bit entries)
+# or any other segment: Pillow's path instead, whose output has 8-bit tables.
+_FRESH_SEGMENTS = {0xE0, 0xDB, 0xC0, 0xC4}
+
+
+def _fresh_baseline(jpeg: bytes) -> bool:
+    """Whether ``jpeg`` (the transcoder's output) is SOI, the segments libjpeg writes
+    for a baseline JPEG, one SOS: checked, not assumed, since nothing else may leave."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        return False
+    at, frames = 2, 0
+    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
+        marker = jpeg[at + 1]
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            return frames == 1 and jpeg.endswith(b"\xff\xd9")
+        if marker not in _FRESH_SEGMENTS:
+            return False
+        if marker == 0xE0 and jpeg[at + 4 : at + 9] != b"JFIF\x00":
+            return False
+        frames += marker == 0xC0
+        at += 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
+    return False
+
+
 def _scan_jpeg(scan: _Scan) -> _Page | None:
-    """The scanned picture decoded and re-encoded (nothing of the original bytes is
-    delivered), at least at 72 DPI; None when it is not the JPEG its dictionary says."""
+    """The scanned picture without anything of the original bytes, at least at 72 DPI:
+    transcoded losslessly (``transcode_jpeg``) when it is shown at 72 DPI or finer,
+    otherwise (or when the transcoder refuses it) decoded and re-encoded by Pillow;
+    None when it is not the JPEG its dictionary says."""
+    upscale = min(scan.pixel_width / scan.width, scan.pixel_height / scan.height) < (
+        MIN_RENDER_SCALE
+    )
+    if not upscale:
+        grey = scan.colour_space == "/DeviceGray"
+        jpeg = transcode_jpeg(scan.jpeg, scan.pixel_width, scan.pixel_height, grey=grey)
+        if jpeg is not None:
+            return _Page(
+                jpeg,
+                scan.pixel_width,
+                scan.pixel_height,
+                scan.width,
+                scan.height,
+                scan.colour_space,
+            )
     buffer = io.BytesIO()
     try:
         with Image.open(io.BytesIO(scan.jpeg), formats=["JPEG"]) as picture:
@@ -596,9 +769,7 @@ def _scan_jpeg(scan: _Scan) -> _Page | None:
                 return None
             picture.load()
             decoded: Image.Image = picture
-            if min(scan.pixel_width / scan.width, scan.pixel_height / scan.height) < (
-                MIN_RENDER_SCALE
-            ):  # as pdfium would: up to 72 DPI
+            if upscale:  # as pdfium would: up to 72 DPI
                 size = (
                     math.ceil(scan.width * MIN_RENDER_SCALE),
                     math.ceil(scan.height * MIN_RENDER_SCALE),

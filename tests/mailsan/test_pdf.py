@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from ictinfra.mailsan import DEFAULT_POLICY
+from ictinfra.mailsan import DEFAULT_POLICY, attachments
 from ictinfra.mailsan.attachments import (
     Budget,
     _scan_jpeg,
@@ -25,6 +25,7 @@ from ictinfra.mailsan.records import Action
 from ictinfra.mailsan.sanitise import sanitise
 from tests.mailsan import compose
 from tests.mailsan.safety import assert_image_only_pdf, assert_safe
+from tests.mailsan.test_jpeg_transcode import require_turbojpeg
 
 Mutation = Callable[[pikepdf.Pdf], None]
 
@@ -333,9 +334,29 @@ def _delivered_picture(data: bytes) -> tuple[Image.Image, str]:
         return picture, str(image.ColorSpace)
 
 
+@pytest.fixture(params=["transcoded", "pillow"])
+def jpeg_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each scan test on both ways a scan's picture is delivered: transcoded losslessly
+    (libjpeg-turbo), or decoded and re-encoded (Pillow, without the library)."""
+    if request.param == "transcoded":
+        require_turbojpeg()
+    else:
+        monkeypatch.setattr(attachments, "TURBOJPEG", None)
+    return str(request.param)
+
+
+def _original_picture(data: bytes) -> Image.Image:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        images = pdf.pages[0].Resources.XObject
+        image = images[next(iter(images.keys()))]
+        picture = Image.open(io.BytesIO(bytes(image.read_raw_bytes())))
+        picture.load()
+        return picture
+
+
 @pytest.mark.parametrize(("mode", "space"), [("RGB", "/DeviceRGB"), ("L", "/DeviceGray")])
 def test_a_scanned_page_is_its_picture_re_encoded_as_pdfium_would_render_it(
-    mode: str, space: str
+    mode: str, space: str, jpeg_path: str
 ) -> None:
     data = _scan_pdf(mode)
     assert all(scan is not None for scan in _scans(data))  # the fast path is taken
@@ -343,15 +364,64 @@ def test_a_scanned_page_is_its_picture_re_encoded_as_pdfium_would_render_it(
     assert colour_space == space
     rendered = _pdfium_page(data)
     assert picture.size == rendered.size == (300, 420)
-    # The pixels pdfium's rendering gives once JPEG-encoded as every delivered page is.
-    encoded = io.BytesIO()
-    (rendered.convert("L") if mode == "L" else rendered).save(encoded, "JPEG", quality=80)
-    expected = Image.open(encoded).convert("RGB")
-    difference = ImageStat.Stat(ImageChops.difference(picture.convert("RGB"), expected))
-    assert max(difference.mean) < 0.5, difference.mean
+    if jpeg_path == "transcoded":
+        # Lossless: the scan's own pixels, which are exactly what pdfium shows.
+        assert picture.tobytes() == _original_picture(data).tobytes()
+        assert picture.convert("RGB").tobytes() == rendered.tobytes()
+    else:
+        # The pixels pdfium's rendering gives once JPEG-encoded as a rendered page is.
+        encoded = io.BytesIO()
+        (rendered.convert("L") if mode == "L" else rendered).save(encoded, "JPEG", quality=80)
+        expected = Image.open(encoded).convert("RGB")
+        difference = ImageStat.Stat(ImageChops.difference(picture.convert("RGB"), expected))
+        assert max(difference.mean) < 0.5, difference.mean
     if mode == "RGB":
         red, green, _ = picture.convert("RGB").getpixel((230, 35))  # type: ignore[misc]
         assert red > 150 > green  # the colour survived
+
+
+def _no_pdfium(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("pdfium opened a document")
+
+
+def test_a_pdf_of_scans_only_is_not_handed_to_pdfium_and_its_active_content_is_audited(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pikepdf.open(io.BytesIO(_scan_pdf())) as pdf:
+        _open_action_js(pdf)
+        _embedded_in_names(pdf)
+        _page_aa(pdf)
+        original = io.BytesIO()
+        pdf.save(original)
+    data = original.getvalue()
+    assert all(scan is not None for scan in _scans(data))
+    monkeypatch.setattr(attachments.pdfium, "PdfDocument", _no_pdfium)
+    out = process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+    (rec,) = out.records
+    assert rec.action is Action.CONVERTED, rec.reason
+    for word in ("OpenAction", "JavaScript", "embedded files", "AA"):
+        assert word in rec.reason, rec.reason
+    (item,) = out.deliver
+    assert_image_only_pdf(item.data)
+    for marker in (b"/JS", b"/JavaScript", b"/EmbeddedFile", b"/OpenAction", b"/AA"):
+        assert marker not in item.data, marker
+
+
+def test_a_pdf_mixing_scans_and_text_pages_still_renders_its_text_pages() -> None:
+    with (
+        pikepdf.open(io.BytesIO(_scan_pdf())) as scan,
+        pikepdf.open(io.BytesIO(_text_pdf(size=(300, 420)))) as text,
+    ):
+        scan.pages.append(text.pages[0])
+        mixed = io.BytesIO()
+        scan.save(mixed)
+    data = mixed.getvalue()
+    first, second = _scans(data)
+    assert first is not None
+    assert second is None
+    pages = _delivered_pages(data)
+    scale = DEFAULT_POLICY.pdf_render_scale
+    assert pages == [(300, 420, 300), (math.ceil(300 * scale), math.ceil(420 * scale), 300)]
 
 
 def _edited_scan(edit: Callable[[pikepdf.Pdf, pikepdf.Page, pikepdf.Stream], None]) -> bytes:
@@ -436,15 +506,23 @@ PAYLOAD = b"SECRET-COMMENT-PAYLOAD"
 
 
 def _jpeg_with_payload(size: tuple[int, int] = (300, 420)) -> bytes:
-    """A JPEG carrying a comment segment and bytes after its end marker."""
+    """A JPEG carrying a comment, EXIF and ICC segments and bytes after its end marker."""
     picture = Image.new("RGB", size, "white")
     ImageDraw.Draw(picture).text((10, 10), "Scanned", fill="black")
     out = io.BytesIO()
-    picture.save(out, format="JPEG", quality=95, comment=PAYLOAD, dpi=(72, 72))
+    picture.save(
+        out,
+        format="JPEG",
+        quality=95,
+        comment=PAYLOAD,
+        exif=b"Exif\x00\x00" + PAYLOAD,
+        icc_profile=PAYLOAD,
+        dpi=(72, 72),
+    )
     return out.getvalue() + b"TRAILING-" + PAYLOAD
 
 
-def test_a_scans_comment_and_trailing_bytes_are_not_delivered() -> None:
+def test_a_scans_comment_metadata_and_trailing_bytes_are_not_delivered(jpeg_path: str) -> None:
     def swap(_pdf: pikepdf.Pdf, _page: pikepdf.Page, image: pikepdf.Stream) -> None:
         image.write(_jpeg_with_payload(), filter=pikepdf.Name.DCTDecode)
 
@@ -455,6 +533,10 @@ def test_a_scans_comment_and_trailing_bytes_are_not_delivered() -> None:
     (item,) = out.deliver
     assert_image_only_pdf(item.data)
     assert PAYLOAD not in item.data
+    picture, _ = _delivered_picture(data)
+    assert set(picture.info) <= {"jfif", "jfif_version", "jfif_unit", "jfif_density", "dpi"}
+    same = picture.tobytes() == _original_picture(data).tobytes()
+    assert same is (jpeg_path == "transcoded")  # lossless only when transcoded
 
 
 @pytest.mark.parametrize("mime", ["image/jpeg", "image/png"])
