@@ -8,8 +8,14 @@ Layout under the root folder:
                       fsyncs (file and folder), and one fdatasync covers every message
                       stored since the last one (group commit): the disk's latency is paid
                       once per batch of concurrent messages, not once per message.
-  records/<id>.json   the message's audit record (metadata only, rewritten atomically)
-  delivered/<id>      empty marker: the sanitised message was handed back to Postfix
+  index.sqlite        the audit records (metadata only: JSON per message) and the ids handed
+                      back to Postfix, in SQLite (WAL, not fsynced: an index over the
+                      segments, rebuilt from them if a power cut loses it). A file per
+                      message cost two new inodes per message, and ext4 pays dearly for
+                      each on a busy mail host (every allocation walks the inodes freed in
+                      the last seconds: ~1 ms per message under the queue's churn, against
+                      0.05 ms here). Folders of JSON records from earlier versions
+                      (records/, delivered/) are imported once and renamed *.imported.
   audit.jsonl         one line per event: stored, sanitised, delivered, per removed object,
                       release, release refused
 
@@ -28,6 +34,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -282,26 +289,131 @@ class _Segment:
             return self.name, offset, self.fd, fresh
 
 
+class _Index:
+    """The records and delivered marks in SQLite. One connection per process, opened
+    lazily (again after a fork, and when the file was removed or replaced: an operator
+    moving the index away gets a fresh one, or an error, not writes into a deleted file),
+    shared by the process's threads under a lock; every statement commits by itself."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, received_at TEXT NOT NULL,"
+        " record TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS delivered (id TEXT PRIMARY KEY) WITHOUT ROWID",
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._file: tuple[int, int] | None = None
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def connection(self) -> sqlite3.Connection:
+        """The process's connection (hold ``lock``); raises QuarantineError if unusable."""
+        if self._conn is not None and self._pid == os.getpid() and self._identity() == self._file:
+            return self._conn
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()  # removed or replaced under us (a forked child only drops it)
+        self._conn = None
+        try:
+            # Created owner-only first: SQLite gives its -wal and -shm files the same mode.
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            conn = sqlite3.connect(
+                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+            try:
+                # WAL without fsync per commit: it survives a killed process (the data is
+                # in the page cache); a power cut is what rebuild_index is for.
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                for statement in self.SCHEMA:
+                    conn.execute(statement)
+            except BaseException:
+                conn.close()
+                raise
+        except (OSError, sqlite3.Error) as exc:
+            raise QuarantineError(f"quarantine index {self.path} is unusable: {exc}") from exc
+        self._conn, self._pid, self._file = conn, os.getpid(), self._identity()
+        return conn
+
+    def run(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        with self.lock:
+            try:
+                return self.connection().execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise QuarantineError(f"quarantine index {self.path}: {exc}") from exc
+
+    def get(self, ident: str) -> tuple[str, bool] | None:
+        rows = self.run(
+            "SELECT record, EXISTS(SELECT 1 FROM delivered WHERE id = ?1)"
+            " FROM records WHERE id = ?1",
+            (ident,),
+        )
+        return (str(rows[0][0]), bool(rows[0][1])) if rows else None
+
+    def put(self, ident: str, received_at: str, record: str) -> None:
+        self.run("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (ident, received_at, record))
+
+    def sync(self) -> None:
+        """Everything committed so far on disk (the WAL copied in and fsynced)."""
+        self.run("PRAGMA wal_checkpoint(FULL)")
+
+    def mark_delivered(self, ident: str) -> None:
+        self.run("INSERT OR IGNORE INTO delivered VALUES (?)", (ident,))
+
+    def all(self) -> list[tuple[str, bool]]:
+        rows = self.run(
+            "SELECT r.record, d.id IS NOT NULL FROM records r"
+            " LEFT JOIN delivered d ON d.id = r.id ORDER BY r.id"
+        )
+        return [(str(record), bool(delivered)) for record, delivered in rows]
+
+    def import_folders(self, root: Path) -> int:
+        """Records and delivered marks of the file layout of earlier versions, imported
+        once (under the write lock, so concurrent workers do it once), folders renamed."""
+        folders = [root / "records", root / "delivered"]
+        if not any(f.is_dir() for f in folders):
+            return 0
+        imported = 0
+        with self.lock:
+            conn = self.connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if folders[0].is_dir():
+                        for path in sorted(folders[0].glob("*.json")):
+                            record = QuarantineRecord.model_validate_json(path.read_bytes())
+                            conn.execute(
+                                "INSERT OR IGNORE INTO records VALUES (?, ?, ?)",
+                                (record.id, record.received_at, record.model_dump_json()),
+                            )
+                            imported += 1
+                    if folders[1].is_dir():
+                        conn.executemany(
+                            "INSERT OR IGNORE INTO delivered VALUES (?)",
+                            [(p.name,) for p in folders[1].iterdir() if p.name.isalnum()],
+                        )
+                    for folder in folders:
+                        if folder.is_dir():
+                            folder.rename(folder.with_name(f"{folder.name}.imported"))
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except (OSError, sqlite3.Error, ValidationError) as exc:
+                raise QuarantineError(f"importing the records of {root}: {exc}") from exc
+        return imported
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _write_atomic(path: Path, data: bytes, *, durable: bool) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, data)
-        if durable:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-    if durable:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 class Quarantine:
@@ -310,8 +422,9 @@ class Quarantine:
     def __init__(self, root: Path, key: bytes) -> None:
         self.root = root
         self._aead = AESGCM(key)
-        for sub in ("segments", "records", "delivered"):
-            (root / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        (root / "segments").mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._index = _Index(root / "index.sqlite")
+        self._index.import_folders(root)
         self._segment = _Segment(root / "segments")
         self._sync = _GroupSync()
         self._audit_fd: int | None = None
@@ -398,10 +511,10 @@ class Quarantine:
         return record
 
     def mark_delivered(self, ident: str) -> None:
-        # Not fsynced: it must survive the worker being killed, which a plain write does;
-        # keeping this window short is what stops a retried message being delivered twice.
-        # An empty marker file: one create, the cheapest durable-enough write there is.
-        os.close(os.open(self.root / "delivered" / ident, os.O_WRONLY | os.O_CREAT, 0o600))
+        # Not fsynced: it must survive the worker being killed, which a committed WAL
+        # write does; keeping this window short is what stops a retried message being
+        # delivered twice.
+        self._index.mark_delivered(ident)
         self._event("delivered", ident)
 
     # --- reading ---------------------------------------------------------------------
@@ -452,10 +565,12 @@ class Quarantine:
                         segment=path.name,
                         offset=offset,
                     )
-                    self._write_record(record, durable=True)
+                    self._write_record(record, durable=False)
                     self._event("reindexed", ident, segment=path.name)
                     rebuilt.append(ident)
                 offset += HEADER + length
+        if rebuilt:
+            self._index.sync()
         return rebuilt
 
     def _sealed(self, record: QuarantineRecord) -> bytes:
@@ -475,10 +590,8 @@ class Quarantine:
         return sealed
 
     def records(self) -> Iterator[QuarantineRecord]:
-        for path in sorted((self.root / "records").glob("*.json")):
-            record = self._read_record(path.stem)
-            if record is not None:
-                yield record
+        for data, delivered in self._index.all():
+            yield self._parse_record(data, delivered)
 
     def search(
         self,
@@ -560,20 +673,20 @@ class Quarantine:
     def _read_record(self, ident: str) -> QuarantineRecord | None:
         if not ident.isalnum():
             return None
-        path = self.root / "records" / f"{ident}.json"
+        found = self._index.get(ident)
+        return None if found is None else self._parse_record(*found)
+
+    def _parse_record(self, data: str, delivered: bool) -> QuarantineRecord:  # noqa: FBT001
         try:
-            record = QuarantineRecord.model_validate_json(path.read_bytes())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValidationError) as exc:
-            raise QuarantineError(f"record {path} is unreadable") from exc
-        if (self.root / "delivered" / ident).exists():
-            record = record.model_copy(update={"status": "delivered"})
-        return record
+            record = QuarantineRecord.model_validate_json(data)
+        except ValidationError as exc:
+            raise QuarantineError(f"a record in {self._index.path} is unreadable") from exc
+        return record.model_copy(update={"status": "delivered"}) if delivered else record
 
     def _write_record(self, record: QuarantineRecord, *, durable: bool) -> None:
-        data = record.model_dump_json(indent=2).encode()
-        _write_atomic(self.root / "records" / f"{record.id}.json", data, durable=durable)
+        self._index.put(record.id, record.received_at, record.model_dump_json())
+        if durable:  # a release: on disk before the call returns
+            self._index.sync()
 
     def _event(self, event: str, ident: str, **fields: object) -> None:
         line = json.dumps({"at": _now(), "event": event, "id": ident, **fields}, ensure_ascii=False)

@@ -242,10 +242,11 @@ def test_internal_failure_answers_4xx_and_the_sender_keeps_the_mail(gateway: Gat
     # The quarantine cannot write its records: the milter answers 451 at end of data, so
     # the sending MTA keeps the message; nothing is delivered unsanitised or at all.
     gateway.send(compose.message("first", subject="first").as_bytes())
-    gateway.wait_delivered(1)  # the workers are up (they create the folders at start)
-    records = gateway.quarantine.root / "records"
-    shutil.rmtree(records)
-    records.write_text("not a folder")
+    gateway.wait_delivered(1)  # the workers are up (they open the index at start)
+    index = gateway.quarantine.root / "index.sqlite"
+    for path in gateway.quarantine.root.glob("index.sqlite*"):
+        path.unlink()
+    index.mkdir()  # the workers notice the index is gone, and cannot open another
     raw = compose.message("保存できない", subject="tempfail-test").as_bytes()
     with pytest.raises(smtplib.SMTPDataError) as refused:
         gateway.send(raw)
@@ -253,8 +254,7 @@ def test_internal_failure_answers_4xx_and_the_sender_keeps_the_mail(gateway: Gat
     time.sleep(1)
     assert len(gateway.postfix.delivered()) == 1
     assert gateway.postfix.queued() == 0
-    records.unlink()
-    records.mkdir()
+    index.rmdir()
     gateway.send(raw)  # the sender's retry
     delivered = gateway.wait_delivered(2)
     (retried,) = [r for r in delivered if str(_parse(r)["Subject"]) == "tempfail-test"]

@@ -266,8 +266,8 @@ def test_lost_records_are_rebuilt_from_the_segments(quarantine: Quarantine) -> N
     ids = [
         quarantine.store(raw, "a@x.example", [f"u{i}@y.example"]).id for i, raw in enumerate(raws)
     ]
-    for record in (quarantine.root / "records").iterdir():
-        record.unlink()  # what a power cut can do to the unsynced index
+    for path in quarantine.root.glob("index.sqlite*"):
+        path.unlink()  # what a power cut can do to the unsynced index
     assert sorted(quarantine.rebuild_index()) == sorted(ids)
     for ident, raw, i in zip(ids, raws, range(3), strict=True):
         assert quarantine.original(ident) == raw
@@ -311,3 +311,85 @@ def test_a_failing_waiter_callback_does_not_strand_its_batch(tmp_path: Path) -> 
         assert later.error is None
     finally:
         os.close(fd)
+
+
+# --- the index (SQLite) ---------------------------------------------------------------
+
+
+def test_index_is_owner_only_and_holds_no_content(quarantine: Quarantine) -> None:
+    raw = compose.message("秘密の本文 secret-body-text").as_bytes()
+    rec = quarantine.store(raw, "a@x.example", ["u@y.example"])
+    quarantine.mark_delivered(rec.id)
+    files = list(quarantine.root.glob("index.sqlite*"))
+    assert files
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, path
+        assert b"secret-body-text" not in path.read_bytes()
+    assert quarantine.get(rec.id).status == "delivered"
+
+
+def test_a_mark_written_by_a_forked_worker_is_seen_by_the_parent(quarantine: Quarantine) -> None:
+    # Workers are forked after the parent may have used the index: each process needs its
+    # own connection, and what a child commits is visible to everyone at once.
+    rec = quarantine.store(compose.message().as_bytes(), "a@x.example", ["u@y.example"])
+    assert quarantine.get(rec.id).status == "stored"
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's exit code is the assertion
+        code = 1
+        try:
+            quarantine.mark_delivered(rec.id)
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert quarantine.get(rec.id).status == "delivered"
+
+
+def test_an_index_removed_under_a_running_process_is_noticed(quarantine: Quarantine) -> None:
+    first = quarantine.store(compose.message("1").as_bytes(), "a@x.example", ["u@y.example"])
+    for path in quarantine.root.glob("index.sqlite*"):
+        path.unlink()
+    (quarantine.root / "index.sqlite").mkdir()  # cannot be opened: an error, not lost writes
+    with pytest.raises(QuarantineError, match="index"):
+        quarantine.store(compose.message("2").as_bytes(), "a@x.example", ["u@y.example"])
+    (quarantine.root / "index.sqlite").rmdir()
+    second = quarantine.store(compose.message("2").as_bytes(), "a@x.example", ["u@y.example"])
+    assert quarantine.get(second.id).status == "stored"  # a fresh index, in the same process
+    assert sorted(quarantine.rebuild_index()) == [first.id]  # the lost record from its segment
+
+
+def test_records_of_the_file_layout_are_imported_once(tmp_path: Path) -> None:
+    # Earlier versions kept records/<id>.json and delivered/<id> markers.
+    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+    old = Quarantine(tmp_path / "q", key)
+    raws = [compose.message(f"旧 {i}").as_bytes() for i in range(3)]
+    recs = [old.store(raw, "a@x.example", ["u@y.example"]) for raw in raws]
+    (tmp_path / "q" / "records").mkdir()
+    (tmp_path / "q" / "delivered").mkdir()
+    for rec in recs:
+        legacy = rec.model_copy(update={"subject": f"legacy {rec.id[:4]}"})
+        (tmp_path / "q" / "records" / f"{rec.id}.json").write_text(legacy.model_dump_json())
+    (tmp_path / "q" / "delivered" / recs[0].id).touch()
+    for path in (tmp_path / "q").glob("index.sqlite*"):
+        path.unlink()
+    q = Quarantine(tmp_path / "q", key)
+    assert {r.id: r.status for r in q.records()} == {
+        recs[0].id: "delivered",
+        recs[1].id: "stored",
+        recs[2].id: "stored",
+    }
+    assert q.get(recs[1].id).subject == f"legacy {recs[1].id[:4]}"
+    assert q.original(recs[2].id) == raws[2]
+    assert not (tmp_path / "q" / "records").exists()
+    assert (tmp_path / "q" / "records.imported").is_dir()
+    assert len(list(Quarantine(tmp_path / "q", key).records())) == 3  # nothing imported twice
+
+
+def test_a_broken_legacy_record_fails_the_import_and_changes_nothing(tmp_path: Path) -> None:
+    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+    (tmp_path / "q" / "records").mkdir(parents=True)
+    (tmp_path / "q" / "records" / "abc.json").write_text("{not json")
+    with pytest.raises(QuarantineError, match="importing"):
+        Quarantine(tmp_path / "q", key)
+    assert (tmp_path / "q" / "records" / "abc.json").exists()  # left for the operator
