@@ -80,14 +80,28 @@ class Outcome:
         return any(r.action is Action.HELD for r in self.records)
 
 
+# The last object ``true_type`` answered for, and its answer.
+_last_type: list[tuple[bytes, tuple[str, str]]] = [(b"", ("application/x-empty", "empty"))]
+
+
 def true_type(data: bytes) -> tuple[str, str]:
-    """(MIME type, description) from the content: libmagic, never the name or header."""
+    """(MIME type, description) from the content: libmagic, never the name or header.
+
+    The last answer is kept for the same bytes object (identity, not equality: bytes do
+    not change, and the object is held so its id cannot be reused): the sanitiser asks
+    about an attachment before handing that same object to ``process``, which asks
+    again, and each answer is two libmagic passes over the data."""
     if not data:
         return "application/x-empty", "empty"
+    last_data, last_found = _last_type[0]
+    if last_data is data:
+        return last_found
     try:
-        return magic.from_buffer(data, mime=True).lower(), magic.from_buffer(data)
+        found = magic.from_buffer(data, mime=True).lower(), magic.from_buffer(data)
     except magic.MagicException:
-        return "application/octet-stream", "unrecognised"
+        found = "application/octet-stream", "unrecognised"
+    _last_type[0] = (data, found)
+    return found
 
 
 class _Ctx:

@@ -550,3 +550,43 @@ def test_an_images_comment_and_trailing_bytes_are_not_delivered(mime: str) -> No
     (item,) = out.deliver
     assert PAYLOAD not in item.data
     Image.open(io.BytesIO(item.data)).load()  # still a picture
+
+
+def _file_id(data: bytes) -> str:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        return bytes(pdf.trailer.ID[0]).hex()
+
+
+def test_the_same_pdf_always_gives_the_same_bytes_and_another_pdf_another_file_id() -> None:
+    first, again, other = (
+        process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+        .deliver[0]
+        .data
+        for data in (_scan_pdf(), _scan_pdf(), _scan_pdf(size=(300, 421)))
+    )
+    assert first == again
+    assert _file_id(first) != _file_id(other)
+
+
+def test_the_true_type_of_one_object_is_asked_of_libmagic_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = attachments.magic.from_buffer
+
+    def counting(data: bytes, mime: bool = False) -> str:
+        calls.append(len(data))
+        return real(data, mime=mime)
+
+    monkeypatch.setattr(attachments.magic, "from_buffer", counting)
+    data = _scan_pdf()
+    assert attachments.true_type(data)[0] == "application/pdf"
+    assert len(calls) == 2  # the MIME type and the description
+    process(data, path="s.pdf", declared=None, policy=DEFAULT_POLICY, budget=_budget())
+    assert len(calls) == 2  # the same object: the answer kept
+    other = bytes(bytearray(data))
+    assert other == data
+    assert other is not data
+    assert attachments.true_type(other)[0] == "application/pdf"
+    assert len(calls) == 4  # another object, even with the same bytes, is looked at again
+    assert attachments.true_type(b"MZ\x90\x00" + bytes(60))[0] != "application/pdf"
