@@ -218,22 +218,29 @@ class MilterProtocol(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
         self.buffer += data
-        while len(self.buffer) >= 4:
-            length = struct.unpack(">I", self.buffer[:4])[0]
-            if length < 1 or length > MAX_PACKET:
-                log.warning("milter: bad packet length %d; closing", length)
-                self._close()
-                return
-            if len(self.buffer) < 4 + length:
-                return
-            cmd = bytes(self.buffer[4:5])
-            payload = bytes(self.buffer[5 : 4 + length])
-            del self.buffer[: 4 + length]
-            if self.busy is not None:
-                # Postfix waits for the EOB answer; anything meanwhile (ABORT) is queued.
-                self.pending.append((cmd, payload))
-            else:
-                self._dispatch(cmd, payload)
+        buf = self.buffer
+        pos, end = 0, len(buf)
+        # Packets are read at an offset and the buffer cut once per read: cutting it per
+        # packet moved the rest of a large body each time.
+        with memoryview(buf) as view:
+            while end - pos >= 4:
+                length = int.from_bytes(view[pos : pos + 4], "big")
+                if length < 1 or length > MAX_PACKET:
+                    log.warning("milter: bad packet length %d; closing", length)
+                    self._close()
+                    pos = end
+                    break
+                if end - pos < 4 + length:
+                    break
+                cmd = bytes(view[pos + 4 : pos + 5])
+                payload = bytes(view[pos + 5 : pos + 4 + length])
+                pos += 4 + length
+                if self.busy is not None:
+                    # Postfix waits for the EOB answer; anything meanwhile (ABORT) is queued.
+                    self.pending.append((cmd, payload))
+                else:
+                    self._dispatch(cmd, payload)
+        del buf[:pos]
 
     def _send(self, data: bytes) -> None:
         if self.transport is not None:

@@ -26,7 +26,6 @@ recognised instead of being delivered twice.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
@@ -138,23 +137,6 @@ class Durable:
     def __init__(self, ticket: _Ticket | None = None) -> None:
         self._ticket = ticket
 
-    async def wait_async(self) -> None:
-        """``wait`` for an event loop: no thread is parked while the disk syncs."""
-        if self._ticket is not None:
-            loop = asyncio.get_running_loop()
-            synced: asyncio.Future[None] = loop.create_future()
-
-            def wake() -> None:
-                if not synced.done():
-                    synced.set_result(None)
-
-            def from_sync_thread() -> None:
-                loop.call_soon_threadsafe(wake)
-
-            self._ticket.on_done(from_sync_thread)
-            await synced
-        self.wait()
-
     def wait(self) -> None:
         """Return once the original is on disk; raise QuarantineError if it is not."""
         if self._ticket is None:
@@ -171,28 +153,9 @@ class _Ticket:
     folder: Path | None
     done: threading.Event = field(default_factory=threading.Event)
     error: OSError | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    callbacks: list[Callable[[], None]] = field(default_factory=list)
-
-    def on_done(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` (from the sync thread) once synced; now if already synced."""
-        with self.lock:
-            if not self.done.is_set():
-                self.callbacks.append(callback)
-                return
-        callback()
 
     def finish(self) -> None:
-        with self.lock:
-            self.done.set()
-            callbacks, self.callbacks = self.callbacks, []
-        for callback in callbacks:
-            # A waiter's wake-up may fail (its event loop closed meanwhile): that waiter is
-            # gone, but the sync thread must go on and release every other waiter.
-            try:
-                callback()
-            except Exception:
-                log.exception("group commit: a waiter's callback failed")
+        self.done.set()
 
 
 class _GroupSync:
@@ -245,10 +208,7 @@ class _GroupSync:
                 ticket.error = errors.get(ticket.fd) or (
                     errors.get(str(ticket.folder)) if ticket.folder else None
                 )
-                try:
-                    ticket.finish()
-                except Exception:  # never leave the rest of the batch waiting
-                    log.exception("group commit: releasing a waiter failed")
+                ticket.finish()
 
 
 class _Segment:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import email.policy
-import functools
 import logging
 import multiprocessing
 import os
@@ -49,8 +48,8 @@ from ictinfra.mailsan import milter
 from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.errors import ReinjectionError
 from ictinfra.mailsan.policy import SanitisePolicy
-from ictinfra.mailsan.quarantine import Quarantine, take_key
-from ictinfra.mailsan.records import Verdict
+from ictinfra.mailsan.quarantine import Quarantine, QuarantineRecord, take_key
+from ictinfra.mailsan.records import SanitiseResult, Verdict
 from ictinfra.mailsan.sanitise import sanitise
 from ictinfra.mailsan.text import decode_header_value
 
@@ -214,26 +213,16 @@ class MilterHandler:
     ) -> milter.Answer:
         loop = asyncio.get_running_loop()
         raw = msg.raw(leading_space=leading_space)
-        # Quarantine file operations block while the group commit's fdatasync holds the
-        # file system journal: they run in threads, so the event loop keeps serving the
-        # other connections meanwhile.
-        record, durable = await loop.run_in_executor(
-            self.pool,
-            functools.partial(
-                self.quarantine.store_begin, raw, msg.mail_from, msg.rcpt_to, index=False
-            ),
-        )
-        if self.converters.inline(raw):
-            result = self.converters.run(raw, record.id)
-        else:
-            result = await loop.run_in_executor(self.pool, self.converters.run, raw, record.id)
-        await durable.wait_async()  # the original is on disk before anything leaves
         subject = next((v for n, v in msg.headers if n.lower() == b"subject"), None)
-        await loop.run_in_executor(
+        # Storing, sanitising (a converter child's answer), the group commit's fdatasync
+        # and the record all block: one thread does them in turn, so the event loop keeps
+        # serving the other connections and a message costs one hand-over, not four.
+        record, result = await loop.run_in_executor(
             self.pool,
-            self.quarantine.record_result,
-            record,
-            result,
+            self._store_and_sanitise,
+            raw,
+            msg.mail_from,
+            msg.rcpt_to,
             decode_header_value(subject.decode("utf-8", "surrogateescape").strip())
             if subject is not None
             else None,
@@ -245,6 +234,15 @@ class MilterHandler:
         replies.append(milter.packet(milter.ACCEPT))
         ident = record.id
         return replies, lambda: self._mark_delivered_later(ident)
+
+    def _store_and_sanitise(
+        self, raw: bytes, mail_from: str, rcpt_to: list[str], subject: str | None
+    ) -> tuple[QuarantineRecord, SanitiseResult]:
+        record, durable = self.quarantine.store_begin(raw, mail_from, rcpt_to, index=False)
+        result = self.converters.run(raw, record.id)  # the disk syncs meanwhile
+        durable.wait()  # the original is on disk before anything leaves
+        self.quarantine.record_result(record, result, subject)
+        return record, result
 
     def _mark_delivered_later(self, ident: str) -> None:
         def mark() -> None:

@@ -209,3 +209,71 @@ def test_raw_keeps_header_values_exactly(value: bytes) -> None:
     msg = milter.Message(headers=[(b"Subject", value)], body=[b"b\r\n"])
     raw = msg.raw(leading_space=True)
     assert raw == b"Subject:" + value.replace(b"\n", b"\r\n") + b"\r\n\r\nb\r\n"
+
+
+class _Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.sent += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, _name: str, default: object = None) -> object:
+        return default
+
+
+@pytest.mark.parametrize("piece", [1, 3, 7, 4096, 65540, 1 << 20])
+def test_packets_split_anywhere_give_the_same_message(piece: int) -> None:
+    # However the stream is cut into reads, every packet is taken whole and in order.
+    seen: list[bytes] = []
+
+    async def handler(msg: milter.Message, leading_space: bool) -> milter.Answer:
+        seen.append(msg.raw(leading_space=leading_space))
+        return [milter.packet(milter.ACCEPT)], None
+
+    body = bytes(range(256)) * 700  # 179,200 bytes: three full body packets and a part
+    stream = b"".join(_message_script([(b"Subject", b" split")], body)) * 2
+
+    async def run() -> _Transport:
+        proto = milter.MilterProtocol(handler, 1_000_000)
+        transport = _Transport()
+        proto.connection_made(transport)
+        for start in range(0, len(stream), piece):
+            proto.data_received(stream[start : start + piece])
+            await asyncio.sleep(0)  # let an end-of-message answer run, as the loop would
+        for _ in range(10):
+            await asyncio.sleep(0)
+        return transport
+
+    transport = asyncio.run(run())
+    assert seen == [b"Subject: split\r\n\r\n" + body] * 2
+    kinds = [c for c, _ in _packets(bytes(transport.sent))]
+    assert kinds.count(milter.ACCEPT) == 2
+    assert not transport.closed
+
+
+def test_a_bad_length_after_good_packets_closes_and_drops_the_rest() -> None:
+    async def handler(_msg: milter.Message, _leading_space: bool) -> milter.Answer:
+        return [milter.packet(milter.ACCEPT)], None
+
+    good = milter.packet(milter.OPTNEG, struct.pack(">III", 6, OFFERED_ACTIONS, OFFERED_PROTOCOL))
+
+    async def run() -> tuple[_Transport, milter.MilterProtocol]:
+        proto = milter.MilterProtocol(handler, 1_000_000)
+        transport = _Transport()
+        proto.connection_made(transport)
+        proto.data_received(good + struct.pack(">I", milter.MAX_PACKET + 1) + b"X" * 64)
+        return transport, proto
+
+    transport, proto = asyncio.run(run())
+    assert [c for c, _ in _packets(bytes(transport.sent))] == [milter.OPTNEG]
+    assert transport.closed
+    assert proto.buffer == bytearray()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
@@ -17,10 +16,7 @@ from ictinfra.inventory.model import SecretRef
 from ictinfra.mailsan import DEFAULT_POLICY, sanitise
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.quarantine import (
-    Durable,
     Quarantine,
-    _GroupSync,
-    _Ticket,
     load_key,
     new_key,
 )
@@ -284,33 +280,6 @@ def test_a_service_takes_the_key_out_of_its_environment(monkeypatch: pytest.Monk
     key = take_key(SecretRef(env="ICTINFRA_TEST_QKEY"))
     assert len(key) == 32
     assert "ICTINFRA_TEST_QKEY" not in os.environ  # children forked later cannot see it
-
-
-def test_a_failing_waiter_callback_does_not_strand_its_batch(tmp_path: Path) -> None:
-    """A waiter whose event loop closed before its sync finished must not leave the other
-    waiters of the same group commit waiting, nor stop the sync thread."""
-
-    fd = os.open(tmp_path / "segment", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        sync = _GroupSync()
-        assert sync.request(fd, None).done.wait(10)  # the sync thread is running
-        closed = asyncio.new_event_loop()
-        closed.close()
-        failing, other = _Ticket(fd, None), _Ticket(fd, None)
-        failing.on_done(lambda: closed.call_soon_threadsafe(lambda: None))
-        woken: list[str] = []
-        other.on_done(lambda: woken.append("other"))
-        with sync._cond:  # both in one batch: the thread takes the queue only after this
-            sync._queue.extend([failing, other])
-            sync._cond.notify()
-        assert other.done.wait(10), "the batch's other waiter was left waiting"
-        assert failing.done.is_set()
-        assert woken == ["other"]
-        later = sync.request(fd, None)
-        Durable(later).wait()  # the sync thread still serves later requests
-        assert later.error is None
-    finally:
-        os.close(fd)
 
 
 # --- the index (SQLite) ---------------------------------------------------------------
