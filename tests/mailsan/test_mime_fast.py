@@ -85,6 +85,25 @@ def test_patterns_are_the_feedparsers() -> None:
     assert mime.HEADER_RE.pattern == email.feedparser.headerRE.pattern
 
 
+def test_boundary_lines_match_as_the_feedparsers_pattern() -> None:
+    """The fast path compares a boundary's separator as a prefix and matches only the
+    rest: the same outcome as the feedparser's compiled pattern, on every kind of line."""
+    rng = random.Random(7)  # noqa: S311 - reproducible cases, not cryptography
+    boundaries = ["b", "a.b+", "X--", "=_Part_1.2", "(x)?[y]", "a b", "\\d", "--", "-"]
+    pieces = ["", "--", "-", " ", "\t", "\r\n", "\n", "\r", "x", "b", "\f", "\x0b"]
+    for boundary in boundaries:
+        level = mime._Level(boundary)
+        pattern = mime.boundary_re(boundary)
+        for _ in range(300):
+            tail = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+            head = rng.choice(["--" + boundary, "--" + boundary[:-1], "-" + boundary, ""])
+            line = head + tail
+            mine, theirs = level.match(line), pattern.match(line)
+            assert (mine is None) == (theirs is None), (boundary, line)
+            if mine is not None and theirs is not None:
+                assert mine.group("end", "ws", "linesep") == theirs.group("end", "ws", "linesep")
+
+
 # --- real and composed mail ------------------------------------------------------------
 
 
@@ -364,6 +383,11 @@ EDGE_CASES: dict[str, tuple[str, bool | None]] = {
         None,
     ),
     "bare CR before a boundary": (_mp("b", f"--b\n{TEXT}one\r--b\n{TEXT}2\n--b--\n"), None),
+    "delimiter ended by a bare CR": (
+        _mp("b", f"--b\n{TEXT}one\n--b\r{TEXT}x\n--b--\n"),
+        None,
+    ),
+    "close ended by a bare CR": (_mp("b", f"--b\n{TEXT}x\n--b--\rtail\n--b--\n"), None),
     "bare CR inside a line": (_mp("b", f"--b\n{TEXT}one\rtwo\n--b--\n"), True),
     "bare CR in a header": (_mp("b", "--b\nContent-Type: text/plain\rX: y\n\nz\n--b--\n"), None),
     "repeated delimiter": (_mp("b", f"--b\n--b\n{TEXT}x\n--b--\n"), None),
