@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable
 
 import pikepdf
@@ -23,7 +24,7 @@ from ictinfra.mailsan.attachments import (
 )
 from ictinfra.mailsan.records import Action
 from ictinfra.mailsan.sanitise import sanitise
-from tests.mailsan import compose
+from tests.mailsan import compose, corpora
 from tests.mailsan.safety import assert_image_only_pdf, assert_safe
 from tests.mailsan.test_jpeg_transcode import require_turbojpeg
 
@@ -171,6 +172,63 @@ def test_active_content_is_named_in_the_audit_and_not_delivered(
     assert_image_only_pdf(delivered)
     for marker in (b"/JS", b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/AcroForm", b"/Annots"):
         assert marker not in delivered, (kind, marker)
+
+
+def _escaped_names(data: bytes) -> bytes:
+    """``data`` saved uncompressed with every name the audit looks for written with a
+    #-escape (/J#53, /Java#53cript...): the same file to a PDF reader."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        out = io.BytesIO()
+        pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    names = rb"/(JS|JavaScript|Launch|SubmitForm|ImportData|EmbeddedFile|EF)(?=[\s/<>\[\]()])"
+    escaped, count = re.subn(
+        names, lambda m: b"/" + m[1][:1] + b"#%02X" % m[1][1] + m[1][2:], out.getvalue()
+    )
+    assert count > 0
+    return escaped
+
+
+def _in_object_streams(data: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        out = io.BytesIO()
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return out.getvalue()
+
+
+def _audits(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[set[str], set[str]]:
+    """What the audit finds, and what the walk finds when it walks every object."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        found = attachments._active_content(pdf)
+        with monkeypatch.context() as patched:
+            patched.setattr(attachments, "_mentions_active_name", lambda _obj: True)
+            return found, attachments._active_content(pdf)
+
+
+FORMS: dict[str, Callable[[bytes], bytes]] = {
+    "plain": lambda data: data,
+    "escaped names": _escaped_names,
+    "object streams": _in_object_streams,
+}
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+@pytest.mark.parametrize(("kind", "mutate", "named"), ACTIVE, ids=[a[0] for a in ACTIVE])
+def test_objects_left_unwalked_hide_no_active_content(
+    kind: str, mutate: Mutation, named: tuple[str, ...], form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = FORMS[form](_text_pdf(mutate))
+    found, walked = _audits(data, monkeypatch)
+    assert found == walked, kind
+    assert set(named) <= found, (kind, found)
+
+
+def test_the_audit_of_real_pdfs_equals_the_full_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    pdfs = [p for p in corpora.clamav_files() if p.read_bytes().startswith(b"%PDF")]
+    pdfs_data = [p.read_bytes() for p in pdfs] + [compose.pdf_with_javascript()]
+    assert len(pdfs_data) >= 2
+    for data in pdfs_data:
+        found, walked = _audits(data, monkeypatch)
+        assert found == walked
 
 
 def test_a_clean_pdf_reports_no_active_content() -> None:
