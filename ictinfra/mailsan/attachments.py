@@ -166,7 +166,10 @@ def process(  # noqa: PLR0911, PLR0912 - one flat dispatch over true types reads
         )
         return out
 
-    encrypted = _encrypted(data, mime, description)
+    # A PDF that will be converted is opened once, by ``_pdf``, which says if it is
+    # encrypted: with the same words and action as here, before anything else is done.
+    converted_pdf = mime == "application/pdf" and policy.allows(mime)
+    encrypted = None if converted_pdf else _encrypted(data, mime, description)
     if encrypted:
         if policy.hold_encrypted:
             return done(Action.HELD, f"encrypted {encrypted}: cannot be inspected")
@@ -492,6 +495,9 @@ def _pdf(data: bytes, name: str, policy: SanitisePolicy) -> tuple[Deliverable | 
                 buffer = io.BytesIO()
                 pdf.save(buffer)
                 cleaned = buffer.getvalue()
+    except pikepdf.PasswordError as exc:
+        held = Action.HELD if policy.hold_encrypted else Action.REMOVED
+        raise _Unsafe(held, "encrypted PDF: cannot be inspected") from exc
     except pikepdf.PdfError as exc:
         raise _Unsafe(Action.REMOVED, f"malformed PDF ({exc.__class__.__name__})") from exc
     stripped = f"; removed active content: {', '.join(sorted(found))}" if found else ""

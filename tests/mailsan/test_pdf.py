@@ -648,3 +648,21 @@ def test_the_true_type_of_one_object_is_asked_of_libmagic_once(
     assert attachments.true_type(other)[0] == "application/pdf"
     assert len(calls) == 4  # another object, even with the same bytes, is looked at again
     assert attachments.true_type(b"MZ\x90\x00" + bytes(60))[0] != "application/pdf"
+
+
+@pytest.mark.parametrize("hold", [True, False])
+@pytest.mark.parametrize("allowed", [True, False])
+def test_an_encrypted_pdf_is_held_or_removed_whether_or_not_pdfs_are_allowed(
+    hold: bool,
+    allowed: bool,
+) -> None:
+    types = tuple(t for t in DEFAULT_POLICY.allowed_types if allowed or t != "application/pdf")
+    policy = DEFAULT_POLICY.model_copy(update={"hold_encrypted": hold, "allowed_types": types})
+    assert policy.allows("application/pdf") is allowed
+    out = process(
+        compose.encrypted_pdf(), path="e.pdf", declared=None, policy=policy, budget=_budget()
+    )
+    (rec,) = out.records
+    assert rec.action is (Action.HELD if hold else Action.REMOVED)
+    assert rec.reason == "encrypted PDF: cannot be inspected"
+    assert out.deliver == []
