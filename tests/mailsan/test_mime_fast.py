@@ -345,6 +345,8 @@ EDGE_CASES: dict[str, tuple[str, bool | None]] = {
     "no preamble, empty epilogue": (_mp("b", f"--b\n{TEXT}x\n--b--\n"), True),
     "close ends the input": (_mp("b", f"--b\n{TEXT}x\n--b--"), True),
     "whitespace after delimiters": (_mp("b", f"--b \t\n{TEXT}x\n--b--  \n"), True),
+    "envelope line in a part": (_mp("b", f"--b\nFrom x y\n{TEXT}z\n--b--\n"), True),
+    "blank preamble": (_mp("b", f"\n--b\n{TEXT}z\n--b--\n"), True),
     "part without headers": (_mp("b", "--b\n\nbody\n--b--\n"), True),
     "empty part body": (_mp("b", f"--b\n{TEXT}--b--\n"), True),
     "regex metacharacters": (_mp("a.b+", f"--a.b+\n{TEXT}--aXbb\n--a.b+--\n"), True),
