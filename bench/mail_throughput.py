@@ -224,6 +224,7 @@ class _CpuMeter:
     def __init__(self, master: int, filter_pids: list[int]) -> None:
         self.master, self.filter_pids = master, filter_pids
         self.before = self._now()
+        self.client_before = time.process_time()  # this process: the SMTP clients
 
     def _now(self) -> tuple[float, Counter[str]]:
         filt: Counter[str] = Counter()
@@ -234,7 +235,9 @@ class _CpuMeter:
     def per_message(self, count: int) -> str:
         postfix, filt = self._now()
         filt.subtract(self.before[1])
-        text = f"CPU/msg: Postfix {(postfix - self.before[0]) / count * 1000:.1f} ms"
+        client = (time.process_time() - self.client_before) / count * 1000
+        postfix_ms = (postfix - self.before[0]) / count * 1000
+        text = f"CPU/msg: clients {client:.1f}, Postfix {postfix_ms:.1f} ms"
         if self.filter_pids:
             text += (
                 f", filter {filt.total() / count * 1000:.1f} ms"
@@ -276,6 +279,7 @@ def run(
     *,
     mode: str = "milter",
     passthrough: bool = False,
+    converters: int = 1,
 ) -> tuple[float, str]:
     count = len(messages)
     root = Path(tempfile.mkdtemp(prefix="ictinfra-bench-"))
@@ -304,6 +308,7 @@ def run(
                     "listen_port": filter_port,
                     "reinject_port": lab.reinject_port,
                     "workers": workers,
+                    "converters": converters,
                     "quarantine_dir": root / "quarantine",
                     "policy": DEFAULT_POLICY,
                     "mode": mode,
@@ -439,6 +444,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--converters", type=int, default=1, help="converter children per worker")
     parser.add_argument("--senders", type=int, default=4)
     parser.add_argument(
         "--kinds", default="small,html+pdf,html+textpdf", help="comma-separated mail kinds"
@@ -456,7 +462,8 @@ def main() -> None:
         return
     print(
         f"{args.count} messages per run, {args.senders} SMTP clients, {args.workers} filter "
-        f"workers, mode {args.mode}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+        f"workers ({args.converters} converters each), mode {args.mode}, {os.cpu_count()} CPUs,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     for kind in args.kinds.split(","):
         messages = [KINDS[kind](i) for i in range(args.count)]
@@ -467,7 +474,14 @@ def main() -> None:
             plumbing, plumbing_cpu = run(
                 kind, messages, args.senders, args.workers, mode=args.mode, passthrough=True
             )
-            filtered, verified = run(kind, messages, args.senders, args.workers, mode=args.mode)
+            filtered, verified = run(
+                kind,
+                messages,
+                args.senders,
+                args.workers,
+                mode=args.mode,
+                converters=args.converters,
+            )
             ratios.append(filtered / alone)
             print(
                 f"{kind} ({size // 1024} KB) run {attempt}/{args.repeat},"
