@@ -586,9 +586,9 @@ def _scan_picture(  # noqa: PLR0911, PLR0912 - one check per way a page can diff
 ) -> _Scan | None:
     """The page as a ``_Scan`` when it is nothing but one 8-bit RGB or grey DCT picture
     drawn over the whole page, upright and unmasked, at most at the text resolution (or
-    None: pdfium renders it). Such a page looks exactly like its picture, so decoding
-    and re-encoding the picture (Pillow, as for attached images) gives the rendering at
-    the picture's own resolution at a quarter of pdfium's cost."""
+    None: pdfium renders it). Such a page looks exactly like its picture, so the picture
+    written again (``_scan_jpeg``: transcoded losslessly, or decoded and re-encoded)
+    gives the rendering at the picture's own resolution at a fraction of pdfium's cost."""
     try:
         obj = page.obj
         if obj.get("/Rotate", 0) != 0 or "/UserUnit" in obj:
