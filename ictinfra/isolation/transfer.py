@@ -13,7 +13,8 @@ encrypted one, and the service goes on with the next file. For each file, in thi
    source, the file's inbox path and its bytes: storing is idempotent);
 2. what may cross is written to the outbox (LGWAN side) atomically: a hidden temporary
    file in the same folder, fsynced, renamed, the folder fsynced. The LGWAN side never
-   sees half a file;
+   sees half a file. Each name is claimed for the id (``OutboxClaims``, on disk) before
+   its file is written, and marked written after;
 3. a removed or held file leaves a notice (``<name>.notice.txt``) naming what was done,
    why, and the quarantine id to ask for the original;
 4. the quarantine record gets the per-object audit (type, size, hash, action, reason) and
@@ -21,8 +22,12 @@ encrypted one, and the service goes on with the next file. For each file, in thi
 5. only then is the inbox file deleted.
 
 A crash at any point leaves the inbox file in place; the next pass repeats the steps
-with the same id and the same outputs, so nothing is lost. A file whose delivered mark
-exists is only removed from the inbox (never transferred twice).
+with the same id, so nothing is lost. It finds its earlier outbox names by their claims,
+not by their bytes: the sanitiser need not give the same bytes twice (pdfium renders a
+page differently depending on what its process rendered before), so a repeated pass
+keeps a file marked written and writes one that is not again under the same name, never
+a second copy. A file whose delivered mark exists is only removed from the inbox (never
+transferred twice); its claims are then dropped.
 
 ``python -m ictinfra.isolation.transfer run --config FILE`` processes what is waiting
 once (offline use, reviewers); ``serve`` keeps polling (the systemd service).
@@ -37,24 +42,32 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import count
 from pathlib import Path, PurePosixPath
 from types import FrameType
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ictinfra.isolation.errors import IsolationError
 from ictinfra.mailsan.converter import Converters
+from ictinfra.mailsan.errors import QuarantineError
 from ictinfra.mailsan.policy import SanitisePolicy
 from ictinfra.mailsan.quarantine import Quarantine, take_key
-from ictinfra.mailsan.records import Action, ObjectRecord, SanitiseResult, Verdict
+from ictinfra.mailsan.records import Action, Deliverable, ObjectRecord, SanitiseResult, Verdict
 from ictinfra.mailsan.service import FilterConfig
 
 log = logging.getLogger("ictinfra.transfer")
 
 NOTICE_SUFFIX = ".notice.txt"
+# The claims live beside the quarantine: the one folder the service may write besides its
+# inbox and outbox (the unit's ReadWritePaths), and never seen by the LGWAN side.
+CLAIMS_FILE = "transfer-outbox.sqlite"
 # Names an uploader uses while a file is still being written: never picked up.
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart")
 EX_TEMPFAIL = 75
@@ -145,22 +158,160 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def _place(outbox: Path, rel_dir: PurePosixPath, filename: str, data: bytes, ident: str) -> str:
-    """Write ``data`` under ``filename``; an existing different file keeps its name and this
-    one gets the id's prefix. The same bytes again (a repeated pass) write nothing."""
-    name = PurePosixPath(filename).name or "file"
-    candidates = [name, f"{PurePosixPath(name).stem}-{ident[:8]}{PurePosixPath(name).suffix}"]
-    for candidate in candidates:
-        target = outbox / rel_dir / candidate
-        if target.is_file():
-            if target.read_bytes() == data:
-                return (rel_dir / candidate).as_posix()
+@dataclass(frozen=True)
+class Claim:
+    """An outbox name (relative to the outbox) taken by one upload's ``item``-th output."""
+
+    path: str
+    ident: str
+    item: int
+    name: str  # the sanitiser's file name for the output
+    written: bool  # the file was complete in the outbox when this was recorded
+
+
+class OutboxClaims:
+    """Which outbox names each upload (quarantine id) took, from before its file is
+    written until its delivered mark. A repeated pass finds its own names here (bytes
+    cannot tell: the sanitiser need not repeat them), and no other upload takes them
+    meanwhile. SQLite, every commit fsynced (WAL, synchronous=FULL): a claim must
+    survive a power cut as surely as the outbox file written after it."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS claims (path TEXT PRIMARY KEY, id TEXT NOT NULL,"
+        " item INTEGER NOT NULL, name TEXT NOT NULL, written INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS claims_by_id ON claims (id)",
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            # Owner-only like the quarantine (SQLite gives its -wal/-shm files this mode).
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            self._conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            for statement in self.SCHEMA:
+                self._conn.execute(statement)
+        except (OSError, sqlite3.Error) as exc:
+            raise TransferError(f"outbox claims {path} are unusable: {exc}") from exc
+
+    def _run(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        try:
+            return self._conn.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise TransferError(f"outbox claims {self.path}: {exc}") from exc
+
+    def of(self, ident: str) -> list[Claim]:
+        rows = self._run(
+            "SELECT path, item, name, written FROM claims WHERE id = ? ORDER BY item", (ident,)
+        )
+        return [Claim(str(p), ident, cast(int, i), str(n), bool(w)) for p, i, n, w in rows]
+
+    def owner(self, path: str) -> str | None:
+        rows = self._run("SELECT id FROM claims WHERE path = ?", (path,))
+        return str(rows[0][0]) if rows else None
+
+    def claim(self, claim: Claim) -> bool:
+        """Take ``claim.path``; False if another took it first (another transfer process)."""
+        try:
+            self._conn.execute(
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
+                (claim.path, claim.ident, claim.item, claim.name, int(claim.written)),
+            )
+        except sqlite3.IntegrityError:
+            return False
+        except sqlite3.Error as exc:
+            raise TransferError(f"outbox claims {self.path}: {exc}") from exc
+        return True
+
+    def mark_written(self, path: str) -> None:
+        self._run("UPDATE claims SET written = 1 WHERE path = ?", (path,))
+
+    def drop(self, path: str) -> None:
+        self._run("DELETE FROM claims WHERE path = ?", (path,))
+
+    def release(self, ident: str) -> None:
+        """After the delivered mark: the names are free for later uploads (the same name
+        uploaded again while the file is still there gets ``stem-<id8>``, as any other)."""
+        self._run("DELETE FROM claims WHERE id = ?", (ident,))
+
+
+def _candidates(name: str, ident: str) -> Iterator[str]:
+    """The names an output may take, in order: its own, then with the id's prefix."""
+    pure = PurePosixPath(name)
+    yield name
+    yield f"{pure.stem}-{ident[:8]}{pure.suffix}"
+    yield f"{ident}-{name}"
+    for n in count(2):  # several outputs of one upload with one name
+        yield f"{ident}-{n}-{name}"
+
+
+def _place_new(
+    outbox: Path,
+    claims: OutboxClaims,
+    rel_dir: PurePosixPath,
+    wanted: Claim,
+    data: bytes,
+    delivered: Callable[[str], bool],
+) -> str:
+    """Claim a free name for an output no earlier pass claimed, then write it. A name is
+    taken if another upload not yet delivered claimed it, or if a file is there (never
+    overwritten: it is another upload's) unless that file holds exactly these bytes."""
+    for candidate in _candidates(wanted.name, wanted.ident):
+        rel = (rel_dir / candidate).as_posix()
+        owner = claims.owner(rel)
+        if owner is not None:
+            if owner == wanted.ident or not delivered(owner):
+                continue
+            claims.drop(rel)  # left behind by an upload delivered since (a crash)
+        target = outbox / rel
+        same = target.is_file() and not target.is_symlink() and target.read_bytes() == data
+        if os.path.lexists(target) and not same:
             continue
-        write_atomic(target, data)
-        return (rel_dir / candidate).as_posix()
-    target = outbox / rel_dir / f"{ident}-{name}"
-    write_atomic(target, data)
-    return (rel_dir / target.name).as_posix()
+        if not claims.claim(Claim(rel, wanted.ident, wanted.item, wanted.name, same)):
+            continue
+        if not same:
+            write_atomic(target, data)
+            claims.mark_written(rel)
+        return rel
+    raise AssertionError("unreachable: the candidates never end")  # pragma: no cover
+
+
+def _place(
+    outbox: Path,
+    claims: OutboxClaims,
+    rel_dir: PurePosixPath,
+    items: Sequence[Deliverable],
+    ident: str,
+    delivered: Callable[[str], bool],
+) -> tuple[str, ...]:
+    """Outbox paths of ``items``, the outputs of upload ``ident``. An output an earlier
+    pass claimed keeps its name: kept as it is if it was marked written (complete; the
+    LGWAN side may have taken it already, and must not get it twice), written again
+    (atomically replacing our own partial work) if not. A new output gets a new name."""
+    earlier = {(c.item, c.name): c for c in claims.of(ident)}
+    wanted = [
+        Claim("", ident, index, PurePosixPath(item.filename).name or "file", written=False)
+        for index, item in enumerate(items)
+    ]
+    mine = [earlier.pop((w.item, w.name), None) for w in wanted]
+    for stale in earlier.values():
+        # Claimed by an earlier pass for an output this pass does not deliver (this time
+        # held past the time limit, or the policy changed): withdrawn, so the outbox
+        # shows what the record says. The LGWAN side may have taken it meanwhile.
+        log.warning("%s: withdrawn, not delivered by this pass of %s", stale.path, ident)
+        (outbox / stale.path).unlink(missing_ok=True)
+        claims.drop(stale.path)
+    outputs = []
+    for want, claim, item in zip(wanted, mine, items, strict=True):
+        if claim is None:
+            outputs.append(_place_new(outbox, claims, rel_dir, want, item.data, delivered))
+            continue
+        if not claim.written:
+            write_atomic(outbox / claim.path, item.data)
+            claims.mark_written(claim.path)
+        outputs.append(claim.path)
+    return tuple(outputs)
 
 
 def _notice(
@@ -203,8 +354,19 @@ def _upload_identity(path: Path) -> tuple[int, int, int]:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _delivered(quarantine: Quarantine, ident: str) -> bool:
+    try:
+        return quarantine.get(ident).status == "delivered"
+    except QuarantineError:
+        return False  # unknown or unreadable: its claims stand (fail closed)
+
+
 def process_file(
-    config: TransferConfig, quarantine: Quarantine, converters: Converters, path: Path
+    config: TransferConfig,
+    quarantine: Quarantine,
+    converters: Converters,
+    claims: OutboxClaims,
+    path: Path,
 ) -> FileResult:
     """Steps 1-5 of the module's docstring for one inbox file."""
     rel = path.relative_to(config.inbox).as_posix()
@@ -212,6 +374,7 @@ def process_file(
     raw = path.read_bytes()
     record = quarantine.store(raw, config.source, [rel])  # durable before anything else
     if record.status == "delivered":
+        claims.release(record.id)  # a crash after the delivered mark left them
         path.unlink(missing_ok=True)
         return FileResult(name=rel, id=record.id, status="already-transferred")
     policy = config.policy
@@ -241,9 +404,13 @@ def process_file(
     held = any(o.action is Action.HELD for o in objects)
     removed = any(o.action is Action.REMOVED for o in objects)
     status: Status = "held" if held else ("transferred" if deliver else "removed")
-    outputs = tuple(
-        _place(config.outbox, rel_path.parent, item.filename, item.data, record.id)
-        for item in deliver
+    outputs = _place(
+        config.outbox,
+        claims,
+        rel_path.parent,
+        deliver,
+        record.id,
+        lambda owner: _delivered(quarantine, owner),
     )
     notice_rel: str | None = None
     notice = ""
@@ -262,6 +429,7 @@ def process_file(
     )
     quarantine.record_result(record, result, rel)
     quarantine.mark_delivered(record.id)
+    claims.release(record.id)
     # Last: a crash before this repeats the pass, losing nothing. A file rewritten since it
     # was read stays: its new content is a new upload for the next pass.
     if _upload_identity(path) == upload:
@@ -307,6 +475,7 @@ class Transfer:
         for stale in sweep_temporaries(config.outbox):
             log.warning("removed %s, left by a writer that was killed", stale)
         self.quarantine = Quarantine(config.quarantine_dir, key)
+        self.claims = OutboxClaims(config.quarantine_dir / CLAIMS_FILE)
         self._failed: dict[Path, float] = {}
         self._converters: Converters | None = None
         self.stopping = False  # set by a signal: no further file is started
@@ -342,7 +511,9 @@ class Transfer:
             if last is not None and moment - last < self.config.retry_seconds:
                 continue
             try:
-                result = process_file(self.config, self.quarantine, self.converters, path)
+                result = process_file(
+                    self.config, self.quarantine, self.converters, self.claims, path
+                )
             except FileNotFoundError:
                 continue  # taken away meanwhile (another pass, the uploader): nothing to do
             except Exception as exc:  # one bad file never stops the others

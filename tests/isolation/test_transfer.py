@@ -4,6 +4,7 @@ longer than the time limit, and the command line."""
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -16,15 +17,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import magic
+import pikepdf
 import pytest
 import yaml
+from PIL import Image
 from pydantic import ValidationError
 
 from ictinfra.isolation import transfer
 from ictinfra.isolation.transfer import Transfer, TransferConfig, TransferError, pending
+from ictinfra.mailsan.attachments import Outcome
 from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.policy import DEFAULT_POLICY
 from ictinfra.mailsan.quarantine import Quarantine, load_key, new_key
+from ictinfra.mailsan.records import Action, ObjectRecord
 from ictinfra.mailsan.service import FilterConfig
 from tests.mailsan import compose
 from tests.mailsan.safety import assert_image_only_pdf
@@ -191,6 +196,198 @@ def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
     assert list(out) == ["in/report.pdf"]
     assert_image_only_pdf(out["in/report.pdf"])
     assert not (config.inbox / "in" / "report.pdf").exists()
+
+
+def _text_pdf(seed: int) -> bytes:
+    """A page of typeset text: pdfium renders it (no picture to re-encode). Its font names
+    Helvetica by a string, not a name (as careless generators do, and bench's text PDF):
+    pdfium substitutes a font, and renders a fresh process's first such page differently
+    from the later ones (measured: other JPEG bytes for the same page)."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.String("/Helvetica"),
+        )
+    )
+    pdf.add_blank_page(page_size=(595, 842))
+    page = pdf.pages[0]
+    page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+    page.Contents = pdf.make_stream(
+        "\n".join(
+            f"BT /F1 10 Tf 56 {790 - 16 * n} Td (Invoice {seed}-{n}: "
+            f"{1000 * seed + 37 * n:,} yen, due 2026-12-{n % 28 + 1:02d}) Tj ET"
+            for n in range(45)
+        ).encode()
+    )
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("crash", "second_pass"),
+    [
+        ("record", "pdfium history"),
+        ("record", "other bytes"),
+        ("after the outbox write", "other bytes"),
+    ],
+)
+def test_a_repeated_pass_never_writes_a_second_copy(
+    config: TransferConfig,
+    key: str,
+    crash: str,
+    second_pass: str,
+    monkeypatch: pytest.MonkeyPatch,
+    transfers: MakeTransfer,
+) -> None:
+    """A crash once the sanitised file is in the outbox, before its record: the restarted
+    service sanitises the upload again, and the new bytes need not equal the first ones
+    (pdfium renders a text page differently after other documents; "other bytes" forces
+    it). Its own earlier output is recognised anyway: one file for the upload, delivered."""
+    data = _text_pdf(1)
+    _drop(config, "in/invoice.pdf", data)
+    real_write = transfer.write_atomic
+
+    def write_then_crash(path: Path, content: bytes) -> None:
+        real_write(path, content)
+        raise OSError("simulated crash after the outbox write")
+
+    def crash_in_record(*_args: object, **_kwargs: object) -> None:
+        raise OSError("simulated crash in record")
+
+    with monkeypatch.context() as patch:
+        if crash == "record":
+            patch.setattr(Quarantine, "record_result", crash_in_record)
+        else:
+            patch.setattr(transfer, "write_atomic", write_then_crash)
+        results, failures = transfers(config, key).run_once()
+    assert (results, len(failures)) == ([], 1)
+    assert crash in failures[0]
+    first = _outbox(config)
+    assert list(first) == ["in/invoice.pdf"], "the first pass did not reach the outbox"
+    assert (config.inbox / "in" / "invoice.pdf").read_bytes() == data, "the file was lost"
+
+    real_run = Converters.run_file
+    second: dict[str, bytes] = {}
+
+    def run_file(self: Converters, content: bytes, name: str) -> object:
+        outcome = real_run(self, content, name)
+        if name == "invoice.pdf":
+            if second_pass == "other bytes":
+                outcome.deliver = [
+                    d.model_copy(update={"data": d.data + b"%second pass\n"})
+                    for d in outcome.deliver
+                ]
+            second.update({d.filename: d.data for d in outcome.deliver})
+        return outcome
+
+    monkeypatch.setattr(Converters, "run_file", run_file)
+    expected = {"in/invoice.pdf"}
+    if second_pass == "pdfium history":
+        # The restarted service's converter renders another text document first.
+        old = time.time() - 60
+        os.utime(_drop(config, "in/earlier.pdf", _text_pdf(2)), (old, old))
+        expected.add("in/earlier.pdf")
+    tr = transfers(config, key)
+    results, failures = tr.run_once()
+    assert failures == []
+    assert second["invoice.pdf"] != first["in/invoice.pdf"], "same bytes again: proves nothing"
+    invoice = {r.name: r for r in results}["in/invoice.pdf"]
+    assert (invoice.status, invoice.outputs) == ("transferred", ("in/invoice.pdf",))
+    out = _outbox(config)
+    assert set(out) == expected, "delivered twice"
+    # A file known complete is kept (the LGWAN side may have taken it already); one that
+    # may be partial (the crash came before its written mark) is replaced, under its name.
+    kept = first["in/invoice.pdf"] if crash == "record" else second["invoice.pdf"]
+    assert out["in/invoice.pdf"] == kept
+    assert_image_only_pdf(out["in/invoice.pdf"])
+    assert not any(p.is_file() for p in config.inbox.rglob("*")), "inbox not emptied"
+    record = tr.quarantine.get(invoice.id)
+    assert (record.status, record.envelope_to) == ("delivered", ("in/invoice.pdf",))
+    assert tr.quarantine.original(invoice.id) == data
+    assert tr.claims.of(invoice.id) == [], "the name stays taken after the delivery"
+
+
+def _picture(colour: tuple[int, int, int], fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), colour).save(out, format=fmt)
+    return out.getvalue()
+
+
+def test_a_name_claimed_by_an_upload_not_yet_delivered_is_not_taken(
+    config: TransferConfig, key: str, monkeypatch: pytest.MonkeyPatch, transfers: MakeTransfer
+) -> None:
+    """logo.png and logo.gif both cross as logo.png (pictures are re-encoded). The first
+    one's pass crashes after claiming the name, before its file is written; the second
+    one must not take the free name, nor the first one's next pass overwrite the second's:
+    each upload ends as one file of its own picture."""
+    old = time.time() - 60
+    os.utime(_drop(config, "logo.png", _picture((200, 0, 0), "PNG")), (old, old))
+    _drop(config, "logo.gif", _picture((0, 0, 200), "GIF"))
+    real_write = transfer.write_atomic
+    writes: list[str] = []
+
+    def crash_first(path: Path, content: bytes) -> None:
+        writes.append(path.name)
+        if len(writes) == 1:
+            raise OSError("simulated crash in the outbox write")
+        real_write(path, content)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(transfer, "write_atomic", crash_first)
+        results, failures = transfers(config, key).run_once()
+    assert writes[0] == "logo.png"
+    assert len(failures) == 1
+    assert "logo.png: OSError: simulated crash" in failures[0]
+    (gif,) = results
+    assert (gif.name, gif.outputs) == ("logo.gif", (f"logo-{gif.id[:8]}.png",))
+    results, failures = transfers(config, key).run_once()
+    assert (failures, [(r.name, r.outputs) for r in results]) == ([], [("logo.png", ("logo.png",))])
+    colours = {
+        name: Image.open(io.BytesIO(data)).convert("RGB").getpixel((8, 8))
+        for name, data in _outbox(config).items()
+    }
+    assert colours == {"logo.png": (200, 0, 0), f"logo-{gif.id[:8]}.png": (0, 0, 200)}
+
+
+def test_an_earlier_output_the_repeated_pass_does_not_deliver_is_withdrawn(
+    config: TransferConfig, key: str, monkeypatch: pytest.MonkeyPatch, transfers: MakeTransfer
+) -> None:
+    """The first pass delivered the file and crashed before its record; the repeated pass
+    holds it (its conversion ran past the time limit this time): the outbox then shows
+    what the record says, the notice and not the earlier copy."""
+    _drop(config, "notes.txt", b"minutes of the meeting\n")
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise OSError("simulated crash in record")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Quarantine, "record_result", crash)
+        transfers(config, key).run_once()
+    assert _outbox(config) == {"notes.txt": b"minutes of the meeting\n"}
+
+    def held(_self: Converters, content: bytes, name: str) -> Outcome:
+        record = ObjectRecord(
+            path=name,
+            declared_type=None,
+            true_type="application/octet-stream",
+            size=len(content),
+            sha256="0" * 64,
+            action=Action.HELD,
+            reason="took longer than 4 s (simulated)",
+        )
+        return Outcome(records=[record])
+
+    monkeypatch.setattr(Converters, "run_file", held)
+    tr = transfers(config, key)
+    results, failures = tr.run_once()
+    assert (failures, [(r.status, r.outputs) for r in results]) == ([], [("held", ())])
+    out = _outbox(config)
+    assert list(out) == ["notes.txt.notice.txt"]
+    assert "took longer than 4 s" in out["notes.txt.notice.txt"].decode()
+    assert tr.quarantine.get(results[0].id).status == "delivered"
 
 
 def test_the_same_file_again_is_not_transferred_twice(
