@@ -92,7 +92,7 @@ def _text_pdf(i: int) -> bytes:
     pdf = pikepdf.new()
     font = pdf.make_indirect(
         pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont="/Helvetica"
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
         )
     )
     for page_number in (1, 2):
