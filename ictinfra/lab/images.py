@@ -63,7 +63,9 @@ IMAGES: tuple[ImageSpec, ...] = (
         "isolation-services", "systemd", "Squid and xrdp: web_proxy and virtual_browser roles"
     ),
     ImageSpec(
-        "mail", "systemd", "Postfix, venv and libmagic: mail gateway and file transfer roles"
+        "mail",
+        "systemd",
+        "Postfix, venv, libmagic, libturbojpeg: mail gateway and file transfer roles",
     ),
 )
 IMAGES_BY_NAME = {spec.name: spec for spec in IMAGES}
