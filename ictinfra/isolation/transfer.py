@@ -26,8 +26,11 @@ with the same id, so nothing is lost. It finds its earlier outbox names by their
 not by their bytes: the sanitiser need not give the same bytes twice (pdfium renders a
 page differently depending on what its process rendered before), so a repeated pass
 keeps a file marked written and writes one that is not again under the same name, never
-a second copy. A file whose delivered mark exists is only removed from the inbox (never
-transferred twice); its claims are then dropped.
+a second copy. (One window remains: a crash between a file's rename into the outbox and
+its written mark, one SQLite commit later, makes the next pass replace that file under
+its name; a reader that took it in those milliseconds sees it twice.) A file whose
+delivered mark exists is only removed from the inbox (never transferred twice); its
+claims are then dropped.
 
 ``python -m ictinfra.isolation.transfer run --config FILE`` processes what is waiting
 once (offline use, reviewers); ``serve`` keeps polling (the systemd service).
@@ -231,9 +234,12 @@ class OutboxClaims:
         self._run("DELETE FROM claims WHERE path = ?", (path,))
 
     def release(self, ident: str) -> None:
-        """After the delivered mark: the names are free for later uploads (the same name
-        uploaded again while the file is still there gets ``stem-<id8>``, as any other)."""
+        """After the delivered mark is on disk: the names are free for later uploads (the
+        same name uploaded again while the file is still there gets ``stem-<id8>``)."""
         self._run("DELETE FROM claims WHERE id = ?", (ident,))
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def _candidates(name: str, ident: str) -> Iterator[str]:
@@ -428,7 +434,9 @@ def process_file(
         defects=(),
     )
     quarantine.record_result(record, result, rel)
-    quarantine.mark_delivered(record.id)
+    # Durable before the claims go: a power cut must not keep an undelivered record
+    # while forgetting which names its outputs took (the next pass would write a copy).
+    quarantine.mark_delivered(record.id, durable=True)
     claims.release(record.id)
     # Last: a crash before this repeats the pass, losing nothing. A file rewritten since it
     # was read stays: its new content is a new upload for the next pass.
@@ -488,10 +496,11 @@ class Transfer:
         return self._converters
 
     def close(self) -> None:
-        """Stop the converter child (and whatever it started)."""
+        """Stop the converter child (and whatever it started); close the claims."""
         if self._converters is not None:
             self._converters.close()
             self._converters = None
+        self.claims.close()
 
     def __enter__(self) -> Transfer:
         return self

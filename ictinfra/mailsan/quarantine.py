@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import logging
@@ -303,10 +304,21 @@ class _Index:
         self._conn, self._pid, self._file = conn, os.getpid(), self._identity()
         return conn
 
-    def run(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
+    def run(
+        self, sql: str, args: Sequence[object] = (), *, durable: bool = False
+    ) -> list[tuple[object, ...]]:
+        """One statement, committed; ``durable``: its commit fsyncs the WAL (and with it
+        every earlier commit) before this returns."""
         with self.lock:
             try:
-                return self.connection().execute(sql, args).fetchall()
+                conn = self.connection()
+                if not durable:
+                    return conn.execute(sql, args).fetchall()
+                conn.execute("PRAGMA synchronous=FULL")
+                try:
+                    return conn.execute(sql, args).fetchall()
+                finally:
+                    conn.execute("PRAGMA synchronous=NORMAL")
             except sqlite3.Error as exc:
                 raise QuarantineError(f"quarantine index {self.path}: {exc}") from exc
 
@@ -318,15 +330,15 @@ class _Index:
         )
         return (str(rows[0][0]), bool(rows[0][1])) if rows else None
 
-    def put(self, ident: str, received_at: str, record: str) -> None:
-        self.run("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (ident, received_at, record))
+    def put(self, ident: str, received_at: str, record: str, *, durable: bool = False) -> None:
+        self.run(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+            (ident, received_at, record),
+            durable=durable,
+        )
 
-    def sync(self) -> None:
-        """Everything committed so far on disk (the WAL copied in and fsynced)."""
-        self.run("PRAGMA wal_checkpoint(FULL)")
-
-    def mark_delivered(self, ident: str) -> None:
-        self.run("INSERT OR IGNORE INTO delivered VALUES (?)", (ident,))
+    def mark_delivered(self, ident: str, *, durable: bool = False) -> None:
+        self.run("INSERT OR IGNORE INTO delivered VALUES (?)", (ident,), durable=durable)
 
     def all(self) -> list[tuple[str, bool]]:
         rows = self.run(
@@ -337,7 +349,10 @@ class _Index:
 
     def import_folders(self, root: Path) -> int:
         """Records and delivered marks of the file layout of earlier versions, imported
-        once (under the write lock, so concurrent workers do it once), folders renamed."""
+        once: under the write lock (concurrent workers import once), committed durably,
+        and only then the folders renamed aside (a process killed in between imports
+        again at its next start: INSERT OR IGNORE). A record that does not read is left
+        in the renamed folder with a warning, not a reason to refuse every message."""
         folders = [root / "records", root / "delivered"]
         if not any(f.is_dir() for f in folders):
             return 0
@@ -345,11 +360,19 @@ class _Index:
         with self.lock:
             conn = self.connection()
             try:
+                conn.execute("PRAGMA synchronous=FULL")
                 conn.execute("BEGIN IMMEDIATE")
                 try:
+                    if not any(f.is_dir() for f in folders):  # another process was first
+                        conn.execute("ROLLBACK")
+                        return 0
                     if folders[0].is_dir():
                         for path in sorted(folders[0].glob("*.json")):
-                            record = QuarantineRecord.model_validate_json(path.read_bytes())
+                            try:
+                                record = QuarantineRecord.model_validate_json(path.read_bytes())
+                            except (OSError, ValidationError) as exc:
+                                log.warning("%s: not imported: %s", path, exc)
+                                continue
                             conn.execute(
                                 "INSERT OR IGNORE INTO records VALUES (?, ?, ?)",
                                 (record.id, record.received_at, record.model_dump_json()),
@@ -360,16 +383,28 @@ class _Index:
                             "INSERT OR IGNORE INTO delivered VALUES (?)",
                             [(p.name,) for p in folders[1].iterdir() if p.name.isalnum()],
                         )
-                    for folder in folders:
-                        if folder.is_dir():
-                            folder.rename(folder.with_name(f"{folder.name}.imported"))
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-            except (OSError, sqlite3.Error, ValidationError) as exc:
+                for folder in folders:
+                    if folder.is_dir():
+                        folder.rename(_free_name(folder.with_name(f"{folder.name}.imported")))
+            except (OSError, sqlite3.Error) as exc:
                 raise QuarantineError(f"importing the records of {root}: {exc}") from exc
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA synchronous=NORMAL")
         return imported
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.N`` for the first N that does not exist."""
+    candidate, number = path, 0
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}.{number}")
+    return candidate
 
 
 def _now() -> str:
@@ -409,7 +444,7 @@ class Quarantine:
         """Write the original now and make it durable in the background: the caller
         sanitises while the disk syncs, and calls ``wait()`` before anything leaves.
 
-        ``index=False``: the record is written only by ``record_result`` (one file write
+        ``index=False``: the record is written only by ``record_result`` (one index write
         per message instead of two); a worker killed in between leaves the original in
         its segment, where ``rebuild_index`` finds it."""
         ident = message_id(raw, envelope_from, envelope_to)
@@ -470,11 +505,12 @@ class Quarantine:
                 self._event("object", ident, **obj.model_dump(mode="json"))
         return record
 
-    def mark_delivered(self, ident: str) -> None:
-        # Not fsynced: it must survive the worker being killed, which a committed WAL
-        # write does; keeping this window short is what stops a retried message being
-        # delivered twice.
-        self._index.mark_delivered(ident)
+    def mark_delivered(self, ident: str, *, durable: bool = False) -> None:
+        """Record the hand-over. Not fsynced by default: it must survive the worker being
+        killed, which a committed WAL write does, and keeping this window short is what
+        stops a retried message being delivered twice. ``durable``: on disk before this
+        returns (a caller that next forgets what a power cut must not make it redo)."""
+        self._index.mark_delivered(ident, durable=durable)
         self._event("delivered", ident)
 
     # --- reading ---------------------------------------------------------------------
@@ -525,12 +561,10 @@ class Quarantine:
                         segment=path.name,
                         offset=offset,
                     )
-                    self._write_record(record, durable=False)
+                    self._write_record(record, durable=True)
                     self._event("reindexed", ident, segment=path.name)
                     rebuilt.append(ident)
                 offset += HEADER + length
-        if rebuilt:
-            self._index.sync()
         return rebuilt
 
     def _sealed(self, record: QuarantineRecord) -> bytes:
@@ -644,9 +678,7 @@ class Quarantine:
         return record.model_copy(update={"status": "delivered"}) if delivered else record
 
     def _write_record(self, record: QuarantineRecord, *, durable: bool) -> None:
-        self._index.put(record.id, record.received_at, record.model_dump_json())
-        if durable:  # a release: on disk before the call returns
-            self._index.sync()
+        self._index.put(record.id, record.received_at, record.model_dump_json(), durable=durable)
 
     def _event(self, event: str, ident: str, **fields: object) -> None:
         line = json.dumps({"at": _now(), "event": event, "id": ident, **fields}, ensure_ascii=False)

@@ -24,7 +24,13 @@ from PIL import Image
 from pydantic import ValidationError
 
 from ictinfra.isolation import transfer
-from ictinfra.isolation.transfer import Transfer, TransferConfig, TransferError, pending
+from ictinfra.isolation.transfer import (
+    OutboxClaims,
+    Transfer,
+    TransferConfig,
+    TransferError,
+    pending,
+)
 from ictinfra.mailsan.attachments import Outcome
 from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.policy import DEFAULT_POLICY
@@ -200,7 +206,7 @@ def test_a_crash_at_any_step_loses_nothing_and_duplicates_nothing(
 
 def _text_pdf(seed: int) -> bytes:
     """A page of typeset text: pdfium renders it (no picture to re-encode). Its font names
-    Helvetica by a string, not a name (as careless generators do, and bench's text PDF):
+    Helvetica by a string, not a name (as careless generators do):
     pdfium substitutes a font, and renders a fresh process's first such page differently
     from the later ones (measured: other JPEG bytes for the same page)."""
     pdf = pikepdf.new()
@@ -402,6 +408,30 @@ def test_the_same_file_again_is_not_transferred_twice(
     assert [r.status for r in results] == ["already-transferred"]
     assert list(_outbox(config)) == ["a.pdf"]
     assert not (config.inbox / "a.pdf").exists()
+
+
+def test_the_delivered_mark_is_on_disk_before_the_claims_go(
+    config: TransferConfig, key: str, transfers: MakeTransfer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A power cut may undo an unsynced delivered mark; claims dropped before it reached
+    # the disk would let the repeated pass write a second copy (review finding).
+    calls: list[tuple[str, bool]] = []
+    real_mark, real_release = Quarantine.mark_delivered, OutboxClaims.release
+
+    def mark(self: Quarantine, ident: str, *, durable: bool = False) -> None:
+        calls.append(("mark", durable))
+        real_mark(self, ident, durable=durable)
+
+    def release(self: OutboxClaims, ident: str) -> None:
+        calls.append(("release", False))
+        real_release(self, ident)
+
+    monkeypatch.setattr(Quarantine, "mark_delivered", mark)
+    monkeypatch.setattr(OutboxClaims, "release", release)
+    _drop(config, "a.pdf", compose.pdf_with_javascript())
+    results, _ = transfers(config, key).run_once()
+    assert [r.status for r in results] == ["transferred"]
+    assert calls == [("mark", True), ("release", False)]
 
 
 def test_a_file_still_being_written_is_not_transferred_half(

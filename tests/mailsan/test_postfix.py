@@ -242,7 +242,7 @@ def test_internal_failure_answers_4xx_and_the_sender_keeps_the_mail(gateway: Gat
     # The quarantine cannot write its records: the milter answers 451 at end of data, so
     # the sending MTA keeps the message; nothing is delivered unsanitised or at all.
     gateway.send(compose.message("first", subject="first").as_bytes())
-    gateway.wait_delivered(1)  # the workers are up (they open the index at start)
+    gateway.wait_delivered(1)  # the workers are up and have used the index
     index = gateway.quarantine.root / "index.sqlite"
     for path in gateway.quarantine.root.glob("index.sqlite*"):
         path.unlink()
