@@ -389,11 +389,15 @@ _SCAN_LIMIT = 500_000
 
 # The names the walk in ``_active_content`` reacts to, as they appear in qpdf's
 # serialisation of an object (names normalised: /J#53 is written /JS). A prefix is enough
-# (/EF also matches /EFF): a match only sends the object through the walk.
+# (/EF also matches /EFF): a match only sends the object through the walk. The walk
+# compares the values of /S and /Type to names, and reading a value resolves an indirect
+# one, which the serialisation writes as a reference ("/S 8 0 R"): any /S or /Type given
+# by reference sends the object through the walk too. (The walk's other tests, /JS and
+# /EF, are keys: always written as names.)
 _ACTIVE_NAME = re.compile(
     rb"/(?:JS|JavaScript|EF|EmbeddedFile|"
     + b"|".join(re.escape(action[1:].encode()) for action in _ACTIVE_ACTIONS)
-    + rb")"
+    + rb")|/(?:S|Type) \d+ \d+ R"
 )
 
 

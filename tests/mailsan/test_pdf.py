@@ -175,14 +175,16 @@ def test_active_content_is_named_in_the_audit_and_not_delivered(
 
 
 def _escaped_names(data: bytes) -> bytes:
-    """``data`` saved uncompressed with every name the audit looks for written with a
-    #-escape (/J#53, /Java#53cript...): the same file to a PDF reader."""
+    """``data`` saved uncompressed with every name the audit looks for, and the keys whose
+    values it compares, written with a #-escape (/J#53, /JavaScrip#74, /#53...): the same
+    file to a PDF reader."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         out = io.BytesIO()
         pdf.save(out, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-    names = rb"/(JS|JavaScript|Launch|SubmitForm|ImportData|EmbeddedFile|EF)(?=[\s/<>\[\]()])"
+    actions = b"|".join(action[1:].encode() for action in attachments._ACTIVE_ACTIONS)
+    names = rb"/(JS|JavaScript|EmbeddedFile|EF|S|Type|" + actions + rb")(?=[\s/<>\[\]()])"
     escaped, count = re.subn(
-        names, lambda m: b"/" + m[1][:1] + b"#%02X" % m[1][1] + m[1][2:], out.getvalue()
+        names, lambda m: b"/" + m[1][:-1] + b"#%02X" % m[1][-1], out.getvalue()
     )
     assert count > 0
     return escaped
@@ -204,6 +206,33 @@ def _audits(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[set[str], set
             return found, attachments._active_content(pdf)
 
 
+def _indirect_action(action: str) -> Mutation:
+    """A link whose action's type (/S) is an indirect object: ``8 0 obj /Launch endobj``."""
+
+    def mutate(pdf: pikepdf.Pdf) -> None:
+        kind = pdf.make_indirect(pikepdf.Name(action))
+        _link(pdf, pikepdf.Dictionary(S=kind, F=pikepdf.String("x")))
+
+    return mutate
+
+
+def _indirect_embedded_file_type(pdf: pikepdf.Pdf) -> None:
+    """An embedded file stream whose /Type is an indirect object, reached by no /EF key."""
+    stream = pdf.make_stream(b"MZ\x90\x00 not really an executable")
+    stream.Type = pdf.make_indirect(pikepdf.Name.EmbeddedFile)
+    pdf.Root.Extra = pdf.make_indirect(pikepdf.Dictionary(File=stream))
+
+
+# Every name the walk compares a value to, given as an indirect object.
+INDIRECT: list[tuple[str, Mutation, tuple[str, ...]]] = [
+    (f"indirect /S {action}", _indirect_action(action), (named,))
+    for action, named in {
+        "/JavaScript": "JavaScript",
+        **attachments._ACTIVE_ACTIONS,
+    }.items()
+] + [("indirect /Type /EmbeddedFile", _indirect_embedded_file_type, ("embedded files",))]
+
+
 FORMS: dict[str, Callable[[bytes], bytes]] = {
     "plain": lambda data: data,
     "escaped names": _escaped_names,
@@ -212,7 +241,9 @@ FORMS: dict[str, Callable[[bytes], bytes]] = {
 
 
 @pytest.mark.parametrize("form", list(FORMS))
-@pytest.mark.parametrize(("kind", "mutate", "named"), ACTIVE, ids=[a[0] for a in ACTIVE])
+@pytest.mark.parametrize(
+    ("kind", "mutate", "named"), ACTIVE + INDIRECT, ids=[a[0] for a in ACTIVE + INDIRECT]
+)
 def test_objects_left_unwalked_hide_no_active_content(
     kind: str, mutate: Mutation, named: tuple[str, ...], form: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
