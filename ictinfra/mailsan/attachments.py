@@ -719,26 +719,32 @@ TURBOJPEG = _load_turbojpeg()
 def transcode_jpeg(jpeg: bytes, width: int, height: int, *, grey: bool) -> bytes | None:
     """``jpeg`` written again by libjpeg-turbo from its quantised DCT coefficients (what
     ``jpegtran -copy none`` does), or None when it is not an 8-bit ``width`` x ``height``
-    YCbCr (``grey``: one-component) DCT JPEG that reads without a single warning, or the
-    library is missing: the caller then decodes it with Pillow.
+    YCbCr (``grey``: one-component) DCT JPEG quantised with the standard tables that reads
+    without a single warning, or the library is missing: the caller then decodes it with
+    Pillow (which writes tables of its own).
 
-    What survives: the quantised coefficients and their quantisation tables, i.e. exactly
-    the pixels (decoded, the result is the original's pixels bit for bit, as pdfium
-    renders them), and the three JFIF density numbers. What does not: any byte of the
-    original. Every marker segment (APPn: EXIF, ICC, XMP, Adobe; COM; anything unknown;
-    restart markers) is dropped; the JFIF header, table and frame segments are written new
-    from parsed values, the Huffman tables are the standard ones (Annex K) whatever the
-    original's were, the entropy-coded data is coded anew as one baseline sequential
-    scan (SOF0) whatever the original's coding (progressive, arithmetic, restart
-    intervals); nothing after the end marker is read. (A baseline original coded with the
-    standard tables gives the same entropy-coded bytes again: they are a function of the
-    coefficients, regenerated, not copied.) Every coefficient is entropy-decoded: a stream
-    that does not decode completely, or whose coefficients a baseline JPEG cannot code,
-    fails; ``_fresh_baseline`` checks the result holds nothing but what the encoder
-    writes. Unlike Pillow's decode and re-encode, the original's coefficient values reach
-    the reader's decoder, within what any baseline decoder must accept."""
+    What survives of the original: exactly the quantised coefficients, i.e. the pixels
+    (decoded, the result is the original's pixels bit for bit, as pdfium renders them,
+    laid out in the original's sampling), and which of the standard quantisation tables
+    (Annex K's luminance or chrominance table scaled for one of the 100 IJG quality
+    levels) each component is quantised with. Nothing else: a JPEG quantised with any
+    other table (a table is 64 bytes of the sender's choice, which the transcoder would
+    copy) or with 16-bit tables is refused. Every marker segment (APPn: EXIF, ICC, XMP,
+    Adobe; COM; anything unknown; restart markers) is dropped; the JFIF header is our
+    canonical one (version 1.01, no density unit, 1:1, no thumbnail: the page's size is in
+    the PDF), the frame and scan headers number the components 1, 2, 3 and the tables in
+    order of use, whatever the original's numbers (``_canonical_baseline``); the Huffman
+    tables are the standard ones (Annex K) whatever the original's were, the
+    entropy-coded data is coded anew as one baseline sequential scan (SOF0) whatever the
+    original's coding (progressive, arithmetic, restart intervals); nothing after the end
+    marker is read. (A baseline original coded with the standard tables gives the same
+    entropy-coded bytes again: they are a function of the coefficients, regenerated, not
+    copied.) Every coefficient is entropy-decoded: a stream that does not decode
+    completely, or whose coefficients a baseline JPEG cannot code, fails. Unlike Pillow's
+    decode and re-encode, the original's coefficient values reach the reader's decoder,
+    within what any baseline decoder must accept."""
     lib = TURBOJPEG
-    if lib is None:
+    if lib is None or not _standard_quantisation(jpeg):
         return None
     handle = lib.tjInitTransform()
     if not handle:
@@ -764,32 +770,162 @@ def transcode_jpeg(jpeg: bytes, width: int, height: int, *, grey: bool) -> bytes
         if out:
             lib.tjFree(out)
         lib.tjDestroy(handle)
-    return written if _fresh_baseline(written) else None
+    return _canonical_baseline(written)
+
+
+# ITU T.81 Annex K's example quantisation tables (libjpeg's jcparam.c
+# std_luminance_quant_tbl and std_chrominance_quant_tbl), row by row.
+_LUMINANCE_TABLE = (
+    *(16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55),
+    *(14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62),
+    *(18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92),
+    *(49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99),
+)
+_CHROMINANCE_TABLE = (
+    *(17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99),
+    *(24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, *(99,) * 5),
+    *(99,) * 32,
+)
+# The row-by-row index of each coefficient in the zigzag order a DQT segment lists them in
+# (libjpeg's jpeg_natural_order): diagonal by diagonal, alternately up and down.
+_ZIGZAG = sorted(range(64), key=lambda n: (n // 8 + n % 8, (n // 8) * (-1) ** (n // 8 + n % 8 + 1)))
+
+
+def _quality_table(basic: tuple[int, ...], quality: int) -> bytes:
+    """``basic`` scaled for an IJG quality level as a DQT segment lists it: libjpeg's
+    jpeg_quality_scaling, then jpeg_add_quant_table with force_baseline (Pillow's)."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return bytes(min(max((basic[n] * scale + 50) // 100, 1), 255) for n in _ZIGZAG)
+
+
+# The only tables a transcoded JPEG may carry (computed once).
+_STANDARD_TABLES = frozenset(
+    _quality_table(basic, quality)
+    for basic in (_LUMINANCE_TABLE, _CHROMINANCE_TABLE)
+    for quality in range(1, 101)
+)
+
+
+def _table_slots(payload: bytes) -> list[int] | None:
+    """The table slots one DQT segment defines (it may define several), or None when it
+    is malformed, empty, or defines a table that is not 8-bit and standard."""
+    slots = []
+    at = 0
+    while at < len(payload):
+        if payload[at] > 3:  # high nibble: precision (0: 8-bit), low nibble: slot 0..3
+            return None
+        if payload[at + 1 : at + 65] not in _STANDARD_TABLES:  # a short one is not either
+            return None
+        slots.append(payload[at])
+        at += 65
+    return slots or None
+
+
+def _segments(jpeg: bytes) -> list[tuple[int, int, int]] | None:
+    """(marker, start, end) of each marker segment from SOI up to and including the first
+    SOS, or None when that part is not a well-formed sequence of segments (fill bytes,
+    markers without a length, lengths beyond the end: not taken)."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        return None
+    found = []
+    at = 2
+    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
+        marker = jpeg[at + 1]
+        end = at + 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if marker < 0xC0 or 0xD0 <= marker <= 0xD9 or marker == 0xFF or not at + 4 <= end:
+            return None
+        if end > len(jpeg):
+            return None
+        found.append((marker, at, end))
+        if marker == 0xDA:
+            return found
+        at = end
+    return None
+
+
+def _standard_quantisation(jpeg: bytes) -> bool:
+    """Whether every quantisation table the original defines before its first scan is a
+    standard one (and its header parses): a cheap refusal before transcoding. The
+    transcoder's output is checked again (a table may be defined between scans)."""
+    segments = _segments(jpeg)
+    return segments is not None and all(
+        _table_slots(jpeg[start + 4 : end]) is not None
+        for marker, start, end in segments
+        if marker == 0xDB
+    )
 
 
 # What the encoder writes before the scan, and nothing else: JFIF header, quantisation
 # tables, baseline frame, Huffman tables. SOF1 (quantisation tables of 16-bit entries)
 # or any other segment: Pillow's path instead, whose output has 8-bit tables.
 _FRESH_SEGMENTS = {0xE0, 0xDB, 0xC0, 0xC4}
+# libjpeg's default JFIF header: version 1.01, no unit, density 1:1, no thumbnail.
+_JFIF_APP0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 
 
-def _fresh_baseline(jpeg: bytes) -> bool:
-    """Whether ``jpeg`` (the transcoder's output) is SOI, the segments libjpeg writes
-    for a baseline JPEG, one SOS: checked, not assumed, since nothing else may leave."""
-    if not jpeg.startswith(b"\xff\xd8"):
-        return False
-    at, frames = 2, 0
-    while at + 4 <= len(jpeg) and jpeg[at] == 0xFF:
-        marker = jpeg[at + 1]
-        if marker == 0xDA:  # start of scan: the entropy-coded data follows
-            return frames == 1 and jpeg.endswith(b"\xff\xd9")
-        if marker not in _FRESH_SEGMENTS:
-            return False
-        if marker == 0xE0 and jpeg[at + 4 : at + 9] != b"JFIF\x00":
-            return False
-        frames += marker == 0xC0
-        at += 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
-    return False
+def _canonical_baseline(jpeg: bytes) -> bytes | None:  # noqa: PLR0911 - one check a line
+    """``jpeg`` (the transcoder's output) with what libjpeg copies from the original's
+    header into its own written canonically: the JFIF header replaced by ours, the
+    components numbered 1, 2, 3 and the quantisation tables 0, 1, 2 in order of first
+    use; or None when it is not SOI, the segments libjpeg writes for a baseline JPEG
+    (quantisation tables all standard), one SOS: checked, not assumed, since nothing
+    else may leave."""
+    segments = _segments(jpeg)
+    if segments is None or not jpeg.endswith(b"\xff\xd9"):
+        return None
+    markers = [marker for marker, _, _ in segments[:-1]]
+    if not set(markers) <= _FRESH_SEGMENTS or markers.count(0xC0) != 1 or markers.count(0xE0) > 1:
+        return None
+    (frame,) = (jpeg[start:end] for marker, start, end in segments if marker == 0xC0)
+    count = frame[9] if len(frame) >= 10 else 0
+    if count == 0 or frame[4] != 8 or len(frame) != 10 + 3 * count:
+        return None
+    if len(set(frame[10::3])) != count:  # two components of one number
+        return None
+    ids = {original: number for number, original in enumerate(frame[10::3], 1)}
+    slots: dict[int, int] = {}  # original table slot -> ours, in order of first use
+    for slot in frame[12::3]:
+        slots.setdefault(slot, len(slots))
+    defined: list[int] = []
+    for marker, start, end in segments:
+        tables = _table_slots(jpeg[start + 4 : end]) if marker == 0xDB else []
+        if tables is None:
+            return None  # a table that is not a standard one
+        defined += tables
+    if sorted(defined) != sorted(slots):
+        return None  # a table not used, defined twice, or used and not defined
+    pieces = [b"\xff\xd8"]
+    for marker, start, end in segments:
+        segment = _renumbered(marker, bytearray(jpeg[start:end]), ids, slots)
+        if segment is None:
+            return None
+        pieces.append(segment)
+    pieces.append(jpeg[segments[-1][2] :])
+    return b"".join(pieces)
+
+
+def _renumbered(
+    marker: int, segment: bytearray, ids: dict[int, int], slots: dict[int, int]
+) -> bytes | None:
+    """One segment of the transcoder's output as ``_canonical_baseline`` writes it."""
+    if marker == 0xE0:
+        return _JFIF_APP0 if segment.startswith(b"JFIF\x00", 4) else None
+    if marker == 0xDB:  # tables of 65 bytes each, checked standard
+        for at in range(4, len(segment), 65):
+            segment[at] = slots[segment[at]]
+    elif marker == 0xC0:
+        for at in range(10, len(segment), 3):
+            segment[at] = ids[segment[at]]
+            segment[at + 2] = slots[segment[at + 2]]
+    elif marker == 0xDA:
+        scanned = segment[4] if len(segment) >= 5 else 0
+        if scanned == 0 or len(segment) != 8 + 2 * scanned:
+            return None
+        for at in range(5, 5 + 2 * scanned, 2):
+            if segment[at] not in ids:
+                return None
+            segment[at] = ids[segment[at]]
+    return bytes(segment)
 
 
 def _scan_jpeg(scan: _Scan) -> _Page | None:

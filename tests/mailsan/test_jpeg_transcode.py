@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 
 import pytest
 from PIL import Image, ImageDraw
@@ -141,7 +142,114 @@ def test_no_marker_comment_metadata_or_trailing_bytes_of_the_original_survive() 
         assert "exif" not in picture.info
         assert "icc_profile" not in picture.info
         assert "comment" not in picture.info
-        assert picture.info["dpi"] == pytest.approx((300, 300))  # the density numbers only
+        assert "dpi" not in picture.info  # nor the density: our JFIF header, not its
+    assert _segments(out)[0] == (APP0, CANONICAL_JFIF)
+
+
+# libjpeg's default JFIF header (version 1.01, no unit, density 1:1, no thumbnail), as
+# Pillow writes it when given no dpi: read from a JPEG, not from the module under test.
+CANONICAL_JFIF = _segments(_jpeg(Image.new("L", (8, 8))))[0][1]
+DQT, SOS = 0xDB, 0xDA
+
+
+def _rewritten(jpeg: bytes, marker: int, rewrite: Callable[[bytes], bytes], nth: int = 0) -> bytes:
+    """``jpeg`` with the payload of its ``nth`` segment ``marker`` (before the first scan)
+    replaced by ``rewrite(payload)``."""
+    at, seen = 2, 0
+    while jpeg[at + 1] != SOS:
+        end = at + 2 + int.from_bytes(jpeg[at + 2 : at + 4], "big")
+        if jpeg[at + 1] == marker:
+            if seen == nth:
+                payload = rewrite(jpeg[at + 4 : end])
+                segment = bytes((0xFF, marker)) + (len(payload) + 2).to_bytes(2, "big")
+                return jpeg[:at] + segment + payload + jpeg[end:]
+            seen += 1
+        at = end
+    raise AssertionError(f"no segment {marker:#x} number {nth}")
+
+
+# 64 bytes of the sender's choice as a quantisation table (no zero: a valid table).
+TABLE_PAYLOAD = (b"SECRET-PAYLOAD-" * 5)[:64]
+
+
+def _with_table(jpeg: bytes, table: bytes, nth: int = 0) -> bytes:
+    """``jpeg`` with the ``nth`` DQT segment's (first) table replaced by ``table``."""
+    return _rewritten(jpeg, DQT, lambda payload: payload[:1] + table + payload[65:], nth)
+
+
+def _first_table(jpeg: bytes) -> bytes:
+    """The first DQT segment's payload."""
+    return next(payload for marker, payload in _segments(jpeg) if marker == DQT)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_a_jpeg_with_a_table_of_its_own_is_not_transcoded_and_the_table_does_not_leave(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for nth in range(1 if mode == "L" else 2):  # luminance, chrominance table
+        original = _with_table(_jpeg(_picture(mode), quality=90), TABLE_PAYLOAD, nth)
+        assert TABLE_PAYLOAD in original
+        with Image.open(io.BytesIO(original)) as picture:
+            picture.load()  # a JPEG any decoder takes
+        grey = mode == "L"
+        assert transcode_jpeg(original, 240, 320, grey=grey) is None
+        space = "/DeviceGray" if grey else "/DeviceRGB"
+        page = _scan_jpeg(_Scan(original, 240, 320, space, 240, 320))
+        assert page is not None  # Pillow's decode and re-encode, with its own tables
+        assert TABLE_PAYLOAD[:16] not in page.jpeg
+        assert _pixels(page.jpeg)[:2] == (mode, (240, 320))
+        # The check of the transcoder's output refuses it too, on its own.
+        with monkeypatch.context() as patched:
+            patched.setattr(attachments, "_standard_quantisation", lambda _jpeg: True)
+            assert transcode_jpeg(original, 240, 320, grey=grey) is None
+
+
+def test_a_table_of_16_bit_entries_is_not_transcoded() -> None:
+    original = _jpeg(_picture(), quality=75)
+    table = _first_table(original)  # the standard luminance table at quality 75
+    assert table[0] == 0
+    wide = bytes((0x10,)) + b"".join(value.to_bytes(2, "big") for value in table[1:65])
+    original = _rewritten(original, DQT, lambda _payload: wide)
+    with Image.open(io.BytesIO(original)) as picture:
+        picture.load()
+    assert transcode_jpeg(original, 240, 320, grey=False) is None
+
+
+def test_a_table_defined_between_scans_does_not_leave() -> None:
+    original = _jpeg(_picture(), quality=80, progressive=True)
+    second_scan = original.index(b"\xff\xda", original.index(b"\xff\xda") + 2)
+    for slot in (0, 2):  # redefining the luminance table after its first scan, an unused one
+        dqt = b"\xff\xdb\x00\x43" + bytes((slot,)) + TABLE_PAYLOAD
+        changed = original[:second_scan] + dqt + original[second_scan:]
+        out = transcode_jpeg(changed, 240, 320, grey=False)
+        assert out is None or TABLE_PAYLOAD[:16] not in out
+        page = _scan_jpeg(_Scan(changed, 240, 320, "/DeviceRGB", 240, 320))
+        assert page is not None
+        assert TABLE_PAYLOAD[:16] not in page.jpeg
+
+
+def test_the_jfif_header_component_numbers_and_table_slots_are_written_canonically() -> None:
+    original = _jpeg(_picture(), quality=85)
+    odd_jfif = b"JFIF\x00\x01\x7f\x02\x12\x34\x56\x78\x01\x01" + b"\xab\xcd\xef"  # 1x1 thumbnail
+    changed = _rewritten(original, APP0, lambda _payload: odd_jfif)
+    # Components numbered 0x53, 0x45, 0x43 ("SEC"), the luminance table in slot 3.
+    changed = _rewritten(changed, DQT, lambda payload: b"\x03" + payload[1:])
+    changed = _rewritten(
+        changed,
+        SOF0,
+        lambda frame: frame[:6] + b"S\x22\x03E\x11\x01C\x11\x01",
+    )
+    changed = changed.replace(
+        b"\xff\xda\x00\x0c\x03\x01\x00\x02\x11\x03\x11", b"\xff\xda\x00\x0c\x03S\x00E\x11C\x11"
+    )
+    segments = dict(_segments(changed))
+    assert segments[APP0] == odd_jfif
+    assert segments[SOF0][6::3] == b"SEC"
+    assert _pixels(changed) == _pixels(original)  # the same picture to a decoder
+    out = transcode_jpeg(changed, 240, 320, grey=False)
+    assert out is not None
+    assert _pixels(out) == _pixels(original)
+    assert out == original  # Pillow's header is the canonical one: byte for byte
 
 
 def _corrupted(jpeg: bytes) -> bytes:
@@ -213,3 +321,26 @@ def test_without_the_library_one_warning_at_load_and_pillow_does_the_work(
     assert PAYLOAD not in page.jpeg
     assert _pixels(page.jpeg) != _pixels(original)  # re-encoded (lossy), not transcoded
     assert caplog.records == []  # nothing said per picture
+
+
+@pytest.mark.parametrize(
+    ("mode", "quality"), [("RGB", 10), ("RGB", 50), ("RGB", 75), ("RGB", 95), ("L", 75)]
+)
+def test_a_jpeg_with_the_standard_tables_is_transcoded_losslessly(mode: str, quality: int) -> None:
+    original = _jpeg(_picture(mode), quality=quality)
+    out = transcode_jpeg(original, 240, 320, grey=mode == "L")
+    assert out is not None
+    assert _pixels(out) == _pixels(original)
+    assert out == original  # Pillow's baseline JPEG: nothing to change
+
+
+def test_every_quality_level_pillow_writes_has_standard_tables() -> None:
+    small = _picture(size=(16, 16))
+    for quality in range(101):  # 0 is libjpeg's 1
+        for picture in (small, small.convert("L")):
+            assert attachments._standard_quantisation(_jpeg(picture, quality=quality)), quality
+    # A table one step off any standard one is not.
+    original = _jpeg(small, quality=75)
+    table = bytearray(_first_table(original)[1:65])
+    table[63] += 1
+    assert not attachments._standard_quantisation(_with_table(original, bytes(table)))
