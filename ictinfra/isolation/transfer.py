@@ -61,7 +61,7 @@ from ictinfra.isolation.errors import IsolationError
 from ictinfra.mailsan.converter import Converters
 from ictinfra.mailsan.errors import QuarantineError
 from ictinfra.mailsan.policy import SanitisePolicy
-from ictinfra.mailsan.quarantine import Quarantine, take_key
+from ictinfra.mailsan.quarantine import Quarantine, open_sqlite, take_key
 from ictinfra.mailsan.records import Action, Deliverable, ObjectRecord, SanitiseResult, Verdict
 from ictinfra.mailsan.service import FilterConfig
 
@@ -188,13 +188,7 @@ class OutboxClaims:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            # Owner-only like the quarantine (SQLite gives its -wal/-shm files this mode).
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            self._conn = sqlite3.connect(path, timeout=60.0, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            for statement in self.SCHEMA:
-                self._conn.execute(statement)
+            self._conn = open_sqlite(path, self.SCHEMA, synchronous="FULL")
         except (OSError, sqlite3.Error) as exc:
             raise TransferError(f"outbox claims {path} are unusable: {exc}") from exc
 

@@ -250,6 +250,30 @@ class _Segment:
             return self.name, offset, self.fd, fresh
 
 
+def open_sqlite(
+    path: Path,
+    schema: Sequence[str],
+    *,
+    synchronous: Literal["NORMAL", "FULL"],
+    threads: bool = False,
+) -> sqlite3.Connection:
+    """A SQLite file in WAL mode with ``schema`` applied, every statement its own commit;
+    created owner-only first (SQLite gives its -wal and -shm files the file's mode).
+    ``threads``: the caller shares the connection between threads under its own lock.
+    Raises OSError or sqlite3.Error."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    conn = sqlite3.connect(path, timeout=60.0, isolation_level=None, check_same_thread=not threads)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        for statement in schema:
+            conn.execute(statement)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 class _Index:
     """The records and delivered marks in SQLite. One connection per process, opened
     lazily (again after a fork, and when the file was removed or replaced: an operator
@@ -284,21 +308,9 @@ class _Index:
             self._conn.close()  # removed or replaced under us (a forked child only drops it)
         self._conn = None
         try:
-            # Created owner-only first: SQLite gives its -wal and -shm files the same mode.
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-            conn = sqlite3.connect(
-                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
-            )
-            try:
-                # WAL without fsync per commit: it survives a killed process (the data is
-                # in the page cache); a power cut is what rebuild_index is for.
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                for statement in self.SCHEMA:
-                    conn.execute(statement)
-            except BaseException:
-                conn.close()
-                raise
+            # No fsync per commit: a commit survives a killed process (the data is in the
+            # page cache); a power cut is what rebuild_index is for.
+            conn = open_sqlite(self.path, self.SCHEMA, synchronous="NORMAL", threads=True)
         except (OSError, sqlite3.Error) as exc:
             raise QuarantineError(f"quarantine index {self.path} is unusable: {exc}") from exc
         self._conn, self._pid, self._file = conn, os.getpid(), self._identity()
