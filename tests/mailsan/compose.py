@@ -52,6 +52,26 @@ def with_attachment(data: bytes, filename: str, mime: str = "application/octet-s
     return msg.as_bytes()
 
 
+def nested_multipart(depth: int, prefix: str = "b") -> bytes:
+    """A text part wrapped in ``depth`` multipart/mixed parts, boundaries ``<prefix><n>``
+    (the body after the top-level headers, which begin with its Content-Type)."""
+    inner = b"Content-Type: text/plain\r\n\r\nbottom\r\n"
+    for level in range(depth):
+        boundary = f"{prefix}{level}".encode()
+        inner = (
+            b"Content-Type: multipart/mixed; boundary="
+            + boundary
+            + b"\r\n\r\n--"
+            + boundary
+            + b"\r\n"
+            + inner
+            + b"\r\n--"
+            + boundary
+            + b"--\r\n"
+        )
+    return inner
+
+
 def pdf_with_javascript() -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(200, 200))

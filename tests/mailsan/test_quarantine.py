@@ -17,6 +17,7 @@ from ictinfra.mailsan import DEFAULT_POLICY, sanitise
 from ictinfra.mailsan.errors import KeyUnavailableError, QuarantineError, ReleaseRefusedError
 from ictinfra.mailsan.quarantine import (
     Quarantine,
+    QuarantineRecord,
     load_key,
     new_key,
 )
@@ -355,17 +356,22 @@ def test_records_of_the_file_layout_are_imported_once(tmp_path: Path) -> None:
     assert len(list(Quarantine(tmp_path / "q", key).records())) == 3  # nothing imported twice
 
 
+def _legacy_layout(root: Path) -> tuple[bytes, QuarantineRecord]:
+    """A quarantine holding one original whose record is only in the old records/ folder."""
+    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
+    rec = Quarantine(root, key).store(compose.message("旧").as_bytes(), "a@x.example", ["u@y"])
+    for path in root.glob("index.sqlite*"):
+        path.unlink()
+    (root / "records").mkdir()
+    (root / "records" / f"{rec.id}.json").write_text(rec.model_dump_json())
+    return key, rec
+
+
 def test_a_broken_legacy_record_is_left_aside_and_the_rest_imported(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # One unreadable file must not make every worker refuse every message.
-    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
-    old = Quarantine(tmp_path / "q", key)
-    rec = old.store(compose.message("旧").as_bytes(), "a@x.example", ["u@y.example"])
-    for path in (tmp_path / "q").glob("index.sqlite*"):
-        path.unlink()
-    (tmp_path / "q" / "records").mkdir()
-    (tmp_path / "q" / "records" / f"{rec.id}.json").write_text(rec.model_dump_json())
+    key, rec = _legacy_layout(tmp_path / "q")
     (tmp_path / "q" / "records" / "abc.json").write_text("{not json")
     q = Quarantine(tmp_path / "q", key)
     assert [r.id for r in q.records()] == [rec.id]
@@ -376,13 +382,7 @@ def test_a_broken_legacy_record_is_left_aside_and_the_rest_imported(
 def test_an_import_interrupted_before_the_rename_is_done_again_once(tmp_path: Path) -> None:
     # Committed first, renamed after: a process killed in between imports again at its
     # next start, and nothing is imported twice; an earlier .imported folder is kept.
-    key = load_key(REF, {"ICTINFRA_QUARANTINE_KEY": new_key()})
-    old = Quarantine(tmp_path / "q", key)
-    rec = old.store(compose.message("旧").as_bytes(), "a@x.example", ["u@y.example"])
-    for path in (tmp_path / "q").glob("index.sqlite*"):
-        path.unlink()
-    (tmp_path / "q" / "records").mkdir()
-    (tmp_path / "q" / "records" / f"{rec.id}.json").write_text(rec.model_dump_json())
+    key, rec = _legacy_layout(tmp_path / "q")
     Quarantine(tmp_path / "q", key)
     (tmp_path / "q" / "records.imported").rename(tmp_path / "q" / "records")  # no rename
     (tmp_path / "q" / "records.imported").mkdir()  # and an older one in the way

@@ -283,20 +283,7 @@ def test_mutated_messages_never_crash() -> None:
 
 
 def test_deep_mime_nesting() -> None:
-    inner = b"Content-Type: text/plain\r\n\r\nbottom\r\n"
-    for level in range(60):
-        boundary = f"b{level}".encode()
-        inner = (
-            b"Content-Type: multipart/mixed; boundary="
-            + boundary
-            + b"\r\n\r\n--"
-            + boundary
-            + b"\r\n"
-            + inner
-            + b"\r\n--"
-            + boundary
-            + b"--\r\n"
-        )
+    inner = compose.nested_multipart(60)
     result = sanitise(b"From: a@b.example\r\nMIME-Version: 1.0\r\n" + inner, DEFAULT_POLICY)
     assert_safe(result.message)
     assert any("nested deeper" in o.reason for o in result.objects)
